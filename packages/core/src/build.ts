@@ -1,0 +1,373 @@
+import { type Normalized, normalizeEmail, normalizeExternalId, normalizeName, normalizePhone, sha256Hex } from './normalize.js';
+import type { RequestContext } from './request.js';
+import {
+  type ActionSource,
+  APP_EVENT_TYPES,
+  DATA_SHAPE_BY_EVENT,
+  EVENT_TYPES,
+  type EventType,
+  type Issue,
+  MAX_LIST_VALUES,
+  type WireContent,
+  type WireData,
+  type WireEvent,
+  type WireUser,
+} from './schema.js';
+import { checkCustomEventName, isIpAddress, isPlainObject, isSafeOpaqueRef, isSha256Hex, validateEvent } from './validate.js';
+
+type OneOrMany = string | readonly string[];
+
+/**
+ * Identifiers of the person who converted. Raw fields are normalized and hashed here; `*Sha256`
+ * fields carry values you already hashed (64 lowercase hex). Geo values are sent raw.
+ *
+ * @example
+ * const user: UserInput = { email: ' Alex@Example.com ', phone: '+1 (415) 555-2671', country: 'US' };
+ */
+export interface UserInput {
+  email?: OneOrMany;
+  phone?: OneOrMany;
+  externalId?: OneOrMany;
+  firstName?: OneOrMany;
+  lastName?: OneOrMany;
+  city?: OneOrMany;
+  region?: OneOrMany;
+  postalCode?: OneOrMany;
+  country?: OneOrMany;
+  emailSha256?: OneOrMany;
+  phoneSha256?: OneOrMany;
+  externalIdSha256?: OneOrMany;
+  firstNameSha256?: OneOrMany;
+  lastNameSha256?: OneOrMany;
+  androidAdvertisingId?: string;
+  /** Overrides the request context's IP (e.g. for offline imports). */
+  ipAddress?: string;
+  /** Overrides the request context's user agent. */
+  userAgent?: string;
+}
+
+/**
+ * One item of `data.contents`, camelCase.
+ *
+ * @example
+ * const item: ContentInput = { id: 'sku_1', name: 'Mug', quantity: 2, amount: 1299, contentType: 'product' };
+ */
+export interface ContentInput {
+  id?: string;
+  groupId?: string;
+  name?: string;
+  contentType?: string;
+  quantity?: number;
+  /** Unit price in minor units. */
+  amount?: number;
+  currency?: string;
+  variantDict?: Record<string, string>;
+}
+
+/**
+ * The event's data. `type` is derived from the event type. On `custom` events any other key is
+ * passed through as a free-form property.
+ *
+ * @example
+ * const data: DataInput = { amount: 12999, currency: 'USD', contents: [{ id: 'sku_1', quantity: 1 }] };
+ */
+export interface DataInput {
+  /** Total in the currency's minor unit (see `toMinorUnits`). */
+  amount?: number;
+  currency?: string;
+  contents?: readonly ContentInput[];
+  planId?: string;
+  [customField: string]: unknown;
+}
+
+/**
+ * A conversion as your code describes it. Names are the camelCase of the wire names.
+ *
+ * @example
+ * const input: ConversionInput = { type: 'order_created', id: 'order_1001',
+ *   data: { amount: 12999, currency: 'USD' }, user: { email: 'alex@example.com' } };
+ */
+export interface ConversionInput {
+  type: EventType;
+  /** Dedup id; reuse it as the pixel's `event_id`. Generated (UUID) when absent. */
+  id?: string;
+  /** When the conversion happened, epoch ms. Default: now. */
+  timestampMs?: number;
+  customEventName?: string;
+  actionSource?: ActionSource;
+  sourceUrl?: string;
+  optOut?: boolean;
+  /** Click id; overrides the request context's. */
+  oppref?: string;
+  data?: DataInput;
+  user?: UserInput;
+}
+
+/**
+ * Options of {@link buildEvent}.
+ *
+ * @example
+ * await buildEvent(input, context, { defaultCountry: 'US' });
+ */
+export interface BuildOptions {
+  /** ISO 3166-1 alpha-2 country for phone numbers written without a country code. */
+  defaultCountry?: string;
+  /** Epoch ms for the default timestamp and the freshness window. Default `Date.now()`. */
+  now?: number;
+  /** `action_source` when neither the input nor a request context decides. */
+  defaultActionSource?: ActionSource;
+  /** Keep the query string and fragment of `source_url`. Default false (origin + path only). */
+  keepSourceUrlQuery?: boolean;
+}
+
+/**
+ * The outcome of {@link buildEvent}: the frozen wire event with any warnings (identifiers left out),
+ * or the issues that refuse it.
+ *
+ * @example
+ * const result = await buildEvent(input);
+ * if (result.ok) send(result.event); else console.warn(result.issues);
+ */
+export type BuildResult = { ok: true; event: WireEvent; warnings: Issue[] } | { ok: false; issues: Issue[] };
+
+/**
+ * A fresh event id (UUID v4). Give it to both the server event and the pixel's `event_id`.
+ *
+ * @example
+ * const id = createEventId(); // '3b241101-e2bb-4255-8caf-4136c566a962'
+ */
+export function createEventId(): string {
+  return crypto.randomUUID();
+}
+
+/**
+ * Builds the wire event from a friendly input and a request context: id and timestamp fixed,
+ * identifiers normalized and SHA-256 hashed, lists deduplicated and capped at 3, context merged in,
+ * then validated. Never throws on bad input.
+ *
+ * @example
+ * const result = await buildEvent(
+ *   { type: 'order_created', id: 'order_1001', data: { amount: 12999, currency: 'USD' },
+ *     user: { email: ' Alex@Example.com ' } },
+ *   { oppref: 'gAAAA123', sourceUrl: 'https://shop.example/checkout?step=3', consent: 'granted' },
+ * );
+ * result.ok && result.event.user?.emails_sha256; // ['6db61e6d…']
+ */
+export async function buildEvent(
+  input: ConversionInput,
+  context: RequestContext = {},
+  options: BuildOptions = {},
+): Promise<BuildResult> {
+  if (!isPlainObject(input)) {
+    return { ok: false, issues: [{ path: '', code: 'not_object', message: 'the conversion input must be an object' }] };
+  }
+  const now = options.now ?? Date.now();
+  const issues: Issue[] = [];
+  const warnings: Issue[] = [];
+  const type = input.type;
+
+  if (!(EVENT_TYPES as readonly unknown[]).includes(type)) {
+    return { ok: false, issues: [{ path: 'type', code: 'type_invalid', message: `type must be one of: ${EVENT_TYPES.join(', ')}` }] };
+  }
+
+  const event: WireEvent = {
+    id: input.id ?? createEventId(),
+    type,
+    timestamp_ms: input.timestampMs ?? now,
+    data: { type: DATA_SHAPE_BY_EVENT[type] },
+  };
+
+  if (type === 'custom') {
+    const checked = checkCustomEventName(input.customEventName);
+    if (checked.ok) event.custom_event_name = checked.value;
+    else issues.push({ path: 'custom_event_name', code: checked.code, message: checked.message });
+  } else if (input.customEventName !== undefined) {
+    event.custom_event_name = input.customEventName;
+  }
+
+  const oppref = input.oppref ?? context.oppref;
+  if (oppref !== undefined && oppref !== '') {
+    if (isSafeOpaqueRef(oppref)) event.oppref = oppref;
+    else warnings.push({ path: 'oppref', code: 'oppref_invalid', message: 'unsafe oppref left out of the event' });
+  }
+
+  const actionSource = resolveActionSource(input, context, options);
+  if (actionSource) event.action_source = actionSource;
+  else {
+    issues.push({
+      path: 'action_source',
+      code: 'action_source_required',
+      message: 'action_source is needed when there is no request context (e.g. "offline" for CRM imports)',
+    });
+  }
+
+  const sourceUrl = input.sourceUrl ?? context.sourceUrl;
+  if (sourceUrl !== undefined) event.source_url = options.keepSourceUrlQuery ? sourceUrl : originAndPath(sourceUrl);
+
+  const user = await buildUser(input.user ?? {}, context, options, warnings);
+  if (user) event.user = user;
+  if (input.optOut !== undefined) event.opt_out = input.optOut;
+  event.data = toWireData(type, input.data);
+
+  issues.push(...validateEvent(event, { now }).filter((issue) => !issues.some((i) => i.path === issue.path)));
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, event, warnings };
+}
+
+function resolveActionSource(input: ConversionInput, context: RequestContext, options: BuildOptions): ActionSource | undefined {
+  if (APP_EVENT_TYPES.includes(input.type)) return input.actionSource ?? 'mobile_app';
+  if (input.actionSource) return input.actionSource;
+  const hasRequest = context.sourceUrl !== undefined || context.userAgent !== undefined || context.ip !== undefined;
+  if (hasRequest || input.sourceUrl !== undefined) return 'web';
+  return options.defaultActionSource;
+}
+
+function originAndPath(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.origin === 'null' ? url : `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return url; // validation reports it
+  }
+}
+
+/**
+ * Converts camelCase data input to the wire's `data` object, `type` derived from the event type.
+ *
+ * @example
+ * toWireData('order_created', { amount: 12999, currency: 'usd' }); // { type: 'contents', amount: 12999, currency: 'USD' }
+ */
+export function toWireData(type: EventType, input: DataInput | undefined): WireData {
+  const data: WireData = { type: DATA_SHAPE_BY_EVENT[type] };
+  if (!input) return data;
+  const { amount, currency, contents, planId, ...rest } = input;
+  if (amount !== undefined) data.amount = amount;
+  if (currency !== undefined) data.currency = typeof currency === 'string' ? currency.toUpperCase() : currency;
+  if (contents !== undefined) data.contents = Array.isArray(contents) ? contents.map(toWireContent) : (contents as never);
+  if (planId !== undefined) data.plan_id = planId;
+  // Free-form keys belong to custom events; on other shapes validation names them.
+  for (const [key, value] of Object.entries(rest)) if (value !== undefined) data[key] = value;
+  return data;
+}
+
+/**
+ * Converts camelCase content items to the wire's snake_case (currency uppercased).
+ *
+ * @example
+ * toWireContent({ id: 'sku_1', contentType: 'product' }); // { id: 'sku_1', content_type: 'product' }
+ */
+export function toWireContent(item: ContentInput): WireContent {
+  if (!isRecord(item)) return item as WireContent;
+  const wire: WireContent = {};
+  if (item.id !== undefined) wire.id = item.id;
+  if (item.groupId !== undefined) wire.group_id = item.groupId;
+  if (item.name !== undefined) wire.name = item.name;
+  if (item.contentType !== undefined) wire.content_type = item.contentType;
+  if (item.quantity !== undefined) wire.quantity = item.quantity;
+  if (item.amount !== undefined) wire.amount = item.amount;
+  if (item.currency !== undefined) wire.currency = typeof item.currency === 'string' ? item.currency.toUpperCase() : item.currency;
+  if (item.variantDict !== undefined) wire.variant_dict = item.variantDict;
+  return wire;
+}
+
+type HashedList = 'emails_sha256' | 'phone_numbers_sha256' | 'external_ids_sha256' | 'first_names_sha256' | 'last_names_sha256';
+
+async function buildUser(
+  input: UserInput,
+  context: RequestContext,
+  options: BuildOptions,
+  warnings: Issue[],
+): Promise<WireUser | undefined> {
+  if (!isRecord(input)) {
+    warnings.push({ path: 'user', code: 'not_object', message: 'user must be an object; left out' });
+    return undefined;
+  }
+  const phone = (raw: string) => normalizePhone(raw, options.defaultCountry ? { defaultCountry: options.defaultCountry } : {});
+  const hashed: Array<[HashedList, OneOrMany | undefined, OneOrMany | undefined, (raw: string) => Normalized]> = [
+    ['emails_sha256', input.email, input.emailSha256, normalizeEmail],
+    ['phone_numbers_sha256', input.phone, input.phoneSha256, phone],
+    ['external_ids_sha256', input.externalId, input.externalIdSha256, normalizeExternalId],
+    ['first_names_sha256', input.firstName, input.firstNameSha256, normalizeName],
+    ['last_names_sha256', input.lastName, input.lastNameSha256, normalizeName],
+  ];
+  const user: WireUser = {};
+  await Promise.all(
+    hashed.map(async ([field, raw, preHashed, normalize]) => {
+      const values: string[] = [];
+      // Normalize everything first, hash only the first three unique values actually sent.
+      for (const [index, value] of toList(raw, `user.${field}`, warnings).entries()) {
+        const result = normalize(value);
+        if (result.ok) values.push(result.value);
+        else if (!result.dropped) warnings.push({ path: `user.${field}[${index}]`, code: result.code, message: `${result.message}; left out` });
+      }
+      const digests = await Promise.all(unique(values).slice(0, MAX_LIST_VALUES).map(sha256Hex));
+      for (const [index, value] of toList(preHashed, `user.${field}`, warnings).entries()) {
+        if (isSha256Hex(value)) digests.push(value);
+        else warnings.push({ path: `user.${field}[${index}]`, code: 'hash_invalid', message: 'pre-hashed values must be 64-character lowercase hex SHA-256; left out' });
+      }
+      const list = unique(digests).slice(0, MAX_LIST_VALUES);
+      if (list.length > 0) user[field] = list;
+    }),
+  );
+
+  addGeo(user, 'cities', input.city, (v) => v.trim(), (v) => v.length <= 128, warnings);
+  addGeo(user, 'regions', input.region, (v) => v.trim(), (v) => v.length <= 128, warnings);
+  addGeo(user, 'postal_codes', input.postalCode, (v) => v.trim(), (v) => /^[A-Za-z0-9 -]{1,32}$/.test(v), warnings);
+  addGeo(user, 'countries', input.country, (v) => v.trim().toUpperCase(), (v) => /^[A-Z]{2}$/.test(v), warnings);
+
+  const aaid = input.androidAdvertisingId?.trim();
+  if (aaid && !/^[0-]+$/.test(aaid)) user.android_advertising_id = aaid;
+
+  const ip = input.ipAddress ?? context.ip;
+  if (ip !== undefined) {
+    if (isIpAddress(ip)) user.ip_address = ip;
+    else warnings.push({ path: 'user.ip_address', code: 'ip_address_invalid', message: 'ip_address is not a valid IP; left out' });
+  }
+  const userAgent = input.userAgent ?? context.userAgent;
+  if (userAgent !== undefined && userAgent.trim() !== '') user.user_agent = userAgent;
+  if (context.obref !== undefined && context.obref !== '') {
+    if (isSafeOpaqueRef(context.obref)) user.obref = context.obref;
+    else warnings.push({ path: 'user.obref', code: 'obref_invalid', message: 'unsafe obref left out of the event' });
+  }
+  return Object.keys(user).length > 0 ? user : undefined;
+}
+
+function addGeo(
+  user: WireUser,
+  field: 'cities' | 'regions' | 'postal_codes' | 'countries',
+  raw: OneOrMany | undefined,
+  normalize: (value: string) => string,
+  isValid: (value: string) => boolean,
+  warnings: Issue[],
+): void {
+  const values: string[] = [];
+  for (const [index, value] of toList(raw, `user.${field}`, warnings).entries()) {
+    const normalized = normalize(value);
+    if (normalized === '') continue;
+    if (isValid(normalized)) values.push(normalized);
+    else {
+      const code = field === 'countries' ? 'country_invalid' : field === 'postal_codes' ? 'postal_code_invalid' : 'geo_too_long';
+      warnings.push({ path: `user.${field}[${index}]`, code, message: `${field} value does not fit the API's rule; left out` });
+    }
+  }
+  const list = unique(values).slice(0, MAX_LIST_VALUES);
+  if (list.length > 0) user[field] = list;
+}
+
+function toList(value: OneOrMany | undefined, path: string, warnings: Issue[]): string[] {
+  if (value === undefined || value === null) return [];
+  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? value : undefined;
+  if (!list || list.some((v) => typeof v !== 'string')) {
+    warnings.push({ path, code: 'list_invalid', message: `${path} must be a string or an array of strings; left out` });
+    return [];
+  }
+  return list as string[];
+}
+
+// A shape check that leaves the declared input type alone (isPlainObject would narrow it away).
+function isRecord(value: unknown): boolean {
+  return isPlainObject(value);
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,667 @@
+import { type BuildOptions, buildEvent, type ConversionInput } from './build.js';
+import {
+  type ConsentDecision,
+  type ConsentMode,
+  type ConsentResolver,
+  consentAllows,
+  toConsentDecision,
+} from './consent.js';
+import { type DeadLetter, type DeadLetterReason, MemoryOutbox, type Outbox, type OutboxRecord } from './outbox.js';
+import { type PixelOptions, renderPixel } from './pixel.js';
+import { type IncomingRequest, type RequestContext, type RequestReading, readRequest } from './request.js';
+import { type ActionSource, type Issue, MAX_EVENTS_PER_REQUEST, type WireEvent } from './schema.js';
+import { postEvents, type SendOutcome } from './transport.js';
+import { checkIntegrationSource, MAX_EVENT_AGE_MS } from './validate.js';
+
+/** Default endpoint of OpenAI's Conversions API. @example DEFAULT_ENDPOINT; // 'https://bzr.openai.com/v1/events' */
+export const DEFAULT_ENDPOINT = 'https://bzr.openai.com/v1/events';
+/** Events older than 7 days minus this margin are dead-lettered as stale at send time. @example STALE_MARGIN_MS; // 300000 */
+export const STALE_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Where log lines go. Messages never contain the API key or raw personal data.
+ *
+ * @example
+ * const logger: Logger = { warn: (msg) => pino.warn(msg), error: (msg) => pino.error(msg) };
+ */
+export interface Logger {
+  debug?(message: string, details?: Record<string, unknown>): void;
+  warn(message: string, details?: Record<string, unknown>): void;
+  error(message: string, details?: Record<string, unknown>): void;
+}
+
+/**
+ * Callbacks for observability. A throwing hook is logged and ignored.
+ *
+ * @example
+ * const hooks: ConversionHooks = { deadLettered: ({ id, reason }) => metrics.increment(`capi.dead.${reason}`) };
+ */
+export interface ConversionHooks {
+  delivered?(info: { ids: string[]; status: number }): void;
+  retried?(info: { ids: string[]; delayMs: number; status?: number; message: string }): void;
+  deadLettered?(info: { id: string; key: string; reason: DeadLetterReason; message: string }): void;
+  skipped?(info: { reason: 'consent'; source: string; state: ConsentDecision['state'] }): void;
+  halted?(info: HaltInfo): void;
+}
+
+/**
+ * Why sending stopped: the endpoint refused the configuration.
+ *
+ * @example
+ * const halt: HaltInfo = { status: 401, message: 'invalid api key' };
+ */
+export interface HaltInfo {
+  status: number;
+  message: string;
+}
+
+/**
+ * Options of {@link createConversions}.
+ *
+ * @example
+ * createConversions({ pixelId: 'px_123', apiKey: process.env.OPENAI_CONVERSIONS_API_KEY!, consent: { mode: 'opt-in' } });
+ */
+export interface ConversionsOptions {
+  pixelId: string;
+  /** Conversions API key. Kept out of logs, errors and serialization. */
+  apiKey: string;
+  /** Default {@link DEFAULT_ENDPOINT}; point it at the sandbox in development and tests. */
+  endpoint?: string;
+  /** Consent mode (default `opt-in`) and the resolvers that read consent from requests. */
+  consent?: { mode?: ConsentMode; resolvers?: readonly ConsentResolver[] };
+  /** Attributes of the `__oppref` cookie written by {@link Conversions.readRequest}. */
+  cookie?: { domain?: string; secure?: boolean; maxAgeSeconds?: number };
+  /** ISO 3166-1 alpha-2 country for phones written without a country code. */
+  defaultCountry?: string;
+  /** `action_source` for events tracked without a request context. */
+  defaultActionSource?: ActionSource;
+  /** Keep the query string of `source_url`. Default false. */
+  keepSourceUrlQuery?: boolean;
+  batch?: {
+    /** Events per request, at most 1,000. Default 1,000. */
+    maxEvents?: number;
+    /** Request body budget in bytes. Default 1 MiB. */
+    maxBytes?: number;
+    /** How long an event may wait for its batch to fill. Default 1,000 ms. */
+    flushIntervalMs?: number;
+    /** Requests in flight at once. Default 2. */
+    concurrency?: number;
+  };
+  retry?: {
+    /** First backoff ceiling. Default 500 ms. */
+    baseDelayMs?: number;
+    /** Largest backoff ceiling. Default 60 s. */
+    maxDelayMs?: number;
+    /** Per-request timeout. Default 10 s. */
+    timeoutMs?: number;
+  };
+  /** Where events wait. Default a {@link MemoryOutbox} of 100,000 events. */
+  outbox?: Outbox;
+  fetch?: typeof fetch;
+  clock?: { now(): number };
+  /** Source of jitter in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  logger?: Logger;
+  hooks?: ConversionHooks;
+  /** Ask the API to validate without storing (`validate_only`). */
+  validateOnly?: boolean;
+  /** Partner identifier sent as `integration_source` on every request. */
+  integrationSource?: string;
+}
+
+/**
+ * What `track` did with a conversion.
+ *
+ * @example
+ * const result = await conversions.track(input, context);
+ * if (result.status === 'refused') log(result.issues);
+ */
+export type TrackResult =
+  | { status: 'queued'; id: string; warnings: Issue[]; duplicate?: true }
+  | { status: 'refused'; issues: Issue[] }
+  | { status: 'skipped'; reason: 'consent'; source: string };
+
+/**
+ * Counters since the client was created. Every accepted (or replayed) event is exactly one of
+ * delivered, dead-lettered or queued (waiting or in flight): `accepted + replayed = delivered +
+ * deadLettered + queued`, plus any backlog a durable outbox held at start. `deduplicated` counts
+ * tracks merged into an identical queued event.
+ *
+ * @example
+ * const { delivered, queued, deadLetteredByReason } = conversions.stats();
+ */
+export interface ConversionStats {
+  accepted: number;
+  queued: number;
+  delivered: number;
+  deadLettered: number;
+  deadLetteredByReason: Record<DeadLetterReason, number>;
+  /** Event sends that failed transiently and were put back for a retry. */
+  retried: number;
+  skipped: number;
+  skippedBySource: Record<string, number>;
+  refused: number;
+  deduplicated: number;
+  /** Dead letters put back in the queue by `replay`. */
+  replayed: number;
+  requests: number;
+  halted?: HaltInfo;
+}
+
+/**
+ * The client returned by {@link createConversions}.
+ *
+ * @example
+ * const result = await conversions.track({ type: 'lead_created', id: 'lead_42' }, context);
+ */
+export interface Conversions {
+  readonly pixelId: string;
+  /** Validates, hashes and queues one conversion; never waits for the network, never throws on bad input. */
+  track(input: ConversionInput, context?: RequestContext): Promise<TrackResult>;
+  /** Resolves when every event accepted so far is delivered or dead-lettered (or sending halted). */
+  flush(): Promise<ConversionStats>;
+  /** Stops accepting, flushes within `timeoutMs` (default 10 s), then stops all timers. */
+  shutdown(options?: { timeoutMs?: number }): Promise<ConversionStats>;
+  stats(): ConversionStats;
+  /** Resumes sending after a halt (e.g. once the key is fixed). */
+  resume(): void;
+  /** Reads consent, `oppref` and context from a request with this client's consent and cookie settings. */
+  readRequest(incoming: IncomingRequest): RequestReading;
+  /** Renders the pixel snippet for this client's pixel id. */
+  pixel(options: Omit<PixelOptions, 'pixelId'>): string;
+  deadLetters(options?: { limit?: number }): Promise<DeadLetter[]>;
+  /** Puts dead letters (all, or those keys) back in the queue; returns how many. */
+  replay(keys?: readonly string[]): Promise<number>;
+}
+
+/**
+ * Thrown by {@link createConversions} for options that can never work. Messages never include the key.
+ *
+ * @example
+ * try { createConversions({ pixelId: '', apiKey: 'k' }); } catch (e) { e instanceof ConversionsConfigError; } // true
+ */
+export class ConversionsConfigError extends TypeError {
+  override readonly name = 'ConversionsConfigError';
+}
+
+/**
+ * The dedup key OpenAI uses: pixel id + event name (the custom name for `custom`) + id.
+ *
+ * @example
+ * dedupKey('px', { type: 'order_created', id: 'o1' }); // 'px\u0000order_created\u0000o1'
+ */
+export function dedupKey(pixelId: string, event: Pick<WireEvent, 'type' | 'id' | 'custom_event_name'>): string {
+  const name = event.type === 'custom' ? `custom:${event.custom_event_name ?? ''}` : event.type;
+  return `${pixelId}\u0000${name}\u0000${event.id}`;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Creates a conversions client: consent gate, event building, a bounded outbox, batching
+ * (≤1,000 events, byte budget, interval), and delivery with failure isolation and retries.
+ *
+ * @example
+ * import { createConversions } from '@chatgpt-ads/core';
+ *
+ * const conversions = createConversions({
+ *   pixelId: process.env.OPENAI_ADS_PIXEL_ID!,
+ *   apiKey: process.env.OPENAI_CONVERSIONS_API_KEY!,
+ * });
+ * await conversions.track(
+ *   { type: 'order_created', id: 'order_1001', data: { amount: 12999, currency: 'USD' }, user: { email: 'alex@example.com' } },
+ *   { consent: 'granted', oppref: 'gAAAA123', sourceUrl: 'https://shop.example/checkout', ip: '203.0.113.7' },
+ * );
+ * await conversions.shutdown();
+ */
+export function createConversions(options: ConversionsOptions): Conversions {
+  if (typeof options?.pixelId !== 'string' || options.pixelId.trim() === '') {
+    throw new ConversionsConfigError('pixelId is required (the Pixel ID from Ads Manager)');
+  }
+  if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
+    throw new ConversionsConfigError('apiKey is required (the Conversions API key)');
+  }
+  const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+  try {
+    new URL(endpoint);
+  } catch {
+    throw new ConversionsConfigError('endpoint must be an absolute URL');
+  }
+  let integrationSource: string | undefined;
+  if (options.integrationSource !== undefined) {
+    const checked = checkIntegrationSource(options.integrationSource);
+    if (!checked.ok) throw new ConversionsConfigError(checked.message);
+    integrationSource = checked.value;
+  }
+  const maxEvents = options.batch?.maxEvents ?? MAX_EVENTS_PER_REQUEST;
+  if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_EVENTS_PER_REQUEST) {
+    throw new ConversionsConfigError(`batch.maxEvents must be an integer from 1 to ${MAX_EVENTS_PER_REQUEST}`);
+  }
+
+  const { pixelId } = options;
+  const apiKey = options.apiKey;
+  const mode = options.consent?.mode ?? 'opt-in';
+  const maxBytes = options.batch?.maxBytes ?? 1024 * 1024;
+  const flushIntervalMs = options.batch?.flushIntervalMs ?? 1000;
+  const concurrency = Math.max(1, options.batch?.concurrency ?? 2);
+  const baseDelayMs = options.retry?.baseDelayMs ?? 500;
+  const maxDelayMs = options.retry?.maxDelayMs ?? 60_000;
+  const timeoutMs = options.retry?.timeoutMs ?? 10_000;
+  const outbox = options.outbox ?? new MemoryOutbox();
+  const fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
+  const clock = options.clock ?? Date;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? consoleLogger;
+  const hooks = options.hooks ?? {};
+  const buildOptions: BuildOptions = {
+    ...(options.defaultCountry ? { defaultCountry: options.defaultCountry } : {}),
+    ...(options.defaultActionSource ? { defaultActionSource: options.defaultActionSource } : {}),
+    ...(options.keepSourceUrlQuery ? { keepSourceUrlQuery: true } : {}),
+  };
+  const envelopeStart =
+    '{' +
+    (options.validateOnly ? '"validate_only":true,' : '') +
+    (integrationSource ? `"integration_source":${JSON.stringify(integrationSource)},` : '') +
+    '"events":[';
+
+  const counters: ConversionStats = {
+    accepted: 0,
+    queued: 0,
+    delivered: 0,
+    deadLettered: 0,
+    deadLetteredByReason: { invalid: 0, stale: 0, too_large: 0 },
+    retried: 0,
+    skipped: 0,
+    skippedBySource: {},
+    refused: 0,
+    deduplicated: 0,
+    replayed: 0,
+    requests: 0,
+  };
+  let queuedBytes = 0;
+  const unsettled = new Set<string>();
+  let waiters: Array<{ keys: Set<string>; resolve: () => void }> = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerDue = 0;
+  let pausedUntil = 0;
+  let failures = 0;
+  let halted: HaltInfo | undefined;
+  let inFlight = 0;
+  let drainRequested = false;
+  let pumping = false;
+  let pumpAgain = false;
+  let accepting = true;
+  let closed = false;
+
+  const callHook = <K extends keyof ConversionHooks>(name: K, info: Parameters<NonNullable<ConversionHooks[K]>>[0]) => {
+    try {
+      (hooks[name] as ((arg: typeof info) => void) | undefined)?.(info);
+    } catch (error) {
+      logger.warn(`hook ${name} threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  // A durable outbox may hold events from an earlier process: send them too.
+  void outbox.size().then(
+    (size) => {
+      if (size > 0 && !closed) {
+        counters.queued += size;
+        requestDrain();
+      }
+    },
+    (error) => logger.error(`outbox unavailable: ${String(error)}`),
+  );
+
+  function settle(records: readonly OutboxRecord[]): void {
+    for (const record of records) {
+      counters.queued--;
+      queuedBytes -= record.bytes;
+      unsettled.delete(record.key);
+    }
+    if (waiters.length === 0) return;
+    waiters = waiters.filter((waiter) => {
+      for (const record of records) waiter.keys.delete(record.key);
+      if (waiter.keys.size > 0) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  function releaseWaiters(): void {
+    for (const waiter of waiters) waiter.resolve();
+    waiters = [];
+  }
+
+  function arm(delayMs: number): void {
+    if (closed || halted) return;
+    const due = clock.now() + delayMs;
+    if (timer !== undefined && timerDue <= due) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timerDue = due;
+    timer = setTimeout(() => {
+      timer = undefined;
+      requestDrain();
+    }, delayMs);
+    // A pending batch must never keep the process alive on its own.
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  function requestDrain(): void {
+    drainRequested = true;
+    void pump();
+  }
+
+  async function pump(): Promise<void> {
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    try {
+      do {
+        pumpAgain = false;
+        while (drainRequested && !halted && inFlight < concurrency) {
+          const wait = pausedUntil - clock.now();
+          if (wait > 0) {
+            arm(wait);
+            break;
+          }
+          const records = await outbox.claim({ maxEvents, maxBytes });
+          if (records.length === 0) {
+            drainRequested = false;
+            break;
+          }
+          inFlight++;
+          void deliver(records)
+            .catch((error) => logger.error(`delivery failed unexpectedly: ${String(error)}`))
+            .finally(() => {
+              inFlight--;
+              if (drainRequested) void pump();
+              else if (counters.queued > 0) arm(flushIntervalMs);
+            });
+        }
+      } while (pumpAgain);
+    } catch (error) {
+      logger.error(`outbox claim failed: ${String(error)}`);
+      arm(backoff());
+    } finally {
+      pumping = false;
+    }
+    if (!drainRequested && counters.queued > 0) arm(flushIntervalMs);
+  }
+
+  function backoff(): number {
+    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(failures, 30));
+    return Math.max(1, Math.floor(random() * ceiling));
+  }
+
+  async function deadLetter(records: readonly OutboxRecord[], reason: DeadLetterReason, message: string): Promise<void> {
+    const at = clock.now();
+    await outbox.deadLetter(records.map((record) => ({ key: record.key, reason, message, at })));
+    counters.deadLettered += records.length;
+    counters.deadLetteredByReason[reason] += records.length;
+    settle(records);
+    for (const record of records) callHook('deadLettered', { id: record.id, key: record.key, reason, message });
+    logger.warn(`dead-lettered ${records.length} event(s) as ${reason}: ${message}`);
+  }
+
+  async function deliver(records: OutboxRecord[]): Promise<void> {
+    const cutoff = clock.now() - MAX_EVENT_AGE_MS + STALE_MARGIN_MS;
+    const stale = records.filter((record) => record.timestampMs < cutoff);
+    if (stale.length > 0) {
+      await deadLetter(stale, 'stale', 'older than 7 days (less a 5-minute margin) at send time; never sent');
+    }
+    const fresh = stale.length > 0 ? records.filter((record) => record.timestampMs >= cutoff) : records;
+    if (fresh.length > 0) await send(fresh);
+  }
+
+  /** Sends one group; on a 400/422 isolates the bad events. Returns the group's own first outcome. */
+  async function send(records: OutboxRecord[]): Promise<SendOutcome['kind'] | 'deferred'> {
+    if (halted || pausedUntil > clock.now()) {
+      await outbox.release(records);
+      return 'deferred';
+    }
+    counters.requests++;
+    for (const record of records) record.attempts++;
+    const outcome = await postEvents({
+      fetch: fetchImpl,
+      endpoint,
+      pixelId,
+      apiKey,
+      body: `${envelopeStart}${records.map((record) => record.body).join(',')}]}`,
+      timeoutMs,
+      now: () => clock.now(),
+    });
+
+    switch (outcome.kind) {
+      case 'delivered': {
+        failures = 0;
+        await outbox.ack(records.map((record) => record.key));
+        counters.delivered += records.length;
+        settle(records);
+        callHook('delivered', { ids: records.map((record) => record.id), status: outcome.status });
+        break;
+      }
+      case 'invalid': {
+        if (records.length === 1) {
+          await deadLetter(records, 'invalid', outcome.message);
+          break;
+        }
+        const named = outcome.eventIndexes.filter((index) => index < records.length);
+        if (named.length > 0) {
+          // The endpoint named its culprits: confirm each alone, send the rest together.
+          const suspects = new Set(named.map((index) => records[index]!));
+          for (const suspect of suspects) await send([suspect]);
+          const rest = records.filter((record) => !suspects.has(record));
+          if (rest.length > 0) await send(rest);
+        } else {
+          await bisect(records, outcome.message);
+        }
+        break;
+      }
+      case 'too_large': {
+        if (records.length === 1) await deadLetter(records, 'too_large', outcome.message);
+        else {
+          const middle = Math.ceil(records.length / 2);
+          await send(records.slice(0, middle));
+          await send(records.slice(middle));
+        }
+        break;
+      }
+      case 'halt': {
+        await outbox.release(records);
+        if (!halted) {
+          halted = { status: outcome.status, message: outcome.message };
+          counters.halted = halted;
+          logger.error(
+            `ChatGPT Ads refused the configuration (HTTP ${outcome.status}: ${outcome.message}). ` +
+              `Sending is halted with ${counters.queued} event(s) kept queued; check the pixel id and API key, then call resume().`,
+          );
+          callHook('halted', halted);
+          releaseWaiters();
+        }
+        break;
+      }
+      case 'retry': {
+        failures++;
+        const delayMs = outcome.retryAfterMs ?? backoff();
+        pausedUntil = Math.max(pausedUntil, clock.now() + delayMs);
+        counters.retried += records.length;
+        await outbox.release(records);
+        callHook('retried', {
+          ids: records.map((record) => record.id),
+          delayMs,
+          message: outcome.message,
+          ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+        });
+        logger.debug?.(`retrying ${records.length} event(s) in ${delayMs} ms: ${outcome.message}`);
+        drainRequested = true;
+        arm(delayMs);
+        break;
+      }
+    }
+    return outcome.kind;
+  }
+
+  /**
+   * Halves a group that holds at least one invalid event. When the left half goes through, the
+   * right half must hold the culprit, so it is split again without being re-sent whole.
+   */
+  async function bisect(records: OutboxRecord[], message: string): Promise<void> {
+    if (records.length === 1) {
+      await deadLetter(records, 'invalid', message);
+      return;
+    }
+    const middle = Math.ceil(records.length / 2);
+    const right = records.slice(middle);
+    const left = await send(records.slice(0, middle));
+    if (left === 'delivered') await bisect(right, message);
+    else await send(right);
+  }
+
+  function stats(): ConversionStats {
+    return {
+      ...counters,
+      deadLetteredByReason: { ...counters.deadLetteredByReason },
+      skippedBySource: { ...counters.skippedBySource },
+      ...(halted ? { halted: { ...halted } } : {}),
+    };
+  }
+
+  async function track(input: ConversionInput, context: RequestContext = {}): Promise<TrackResult> {
+    if (!accepting) {
+      counters.refused++;
+      return { status: 'refused', issues: [{ path: '', code: 'closed', message: 'the client is shut down' }] };
+    }
+    const consent = toConsentDecision(context?.consent);
+    if (!consentAllows(mode, consent.state)) {
+      counters.skipped++;
+      counters.skippedBySource[consent.source] = (counters.skippedBySource[consent.source] ?? 0) + 1;
+      callHook('skipped', { reason: 'consent', source: consent.source, state: consent.state });
+      return { status: 'skipped', reason: 'consent', source: consent.source };
+    }
+    let built: Awaited<ReturnType<typeof buildEvent>>;
+    try {
+      built = await buildEvent(input, context ?? {}, { ...buildOptions, now: clock.now() });
+    } catch (error) {
+      counters.refused++;
+      return { status: 'refused', issues: [{ path: '', code: 'not_object', message: `input could not be read: ${String(error)}` }] };
+    }
+    if (!built.ok) {
+      counters.refused++;
+      return { status: 'refused', issues: built.issues };
+    }
+    const body = JSON.stringify(built.event);
+    const bytes = encoder.encode(body).length;
+    if (bytes + envelopeStart.length + 2 > maxBytes) {
+      counters.refused++;
+      return {
+        status: 'refused',
+        issues: [{ path: '', code: 'event_too_large', message: `the event is ${bytes} bytes; batch.maxBytes is ${maxBytes}` }],
+      };
+    }
+    const record: OutboxRecord = {
+      key: dedupKey(pixelId, built.event),
+      id: built.event.id,
+      body,
+      bytes,
+      timestampMs: built.event.timestamp_ms,
+      acceptedAt: clock.now(),
+      attempts: 0,
+    };
+    let appended: Awaited<ReturnType<Outbox['append']>>;
+    try {
+      appended = await outbox.append(record);
+    } catch (error) {
+      counters.refused++;
+      logger.error(`outbox append failed: ${String(error)}`);
+      return { status: 'refused', issues: [{ path: '', code: 'outbox_error', message: 'the outbox could not store the event' }] };
+    }
+    if (appended === 'full') {
+      counters.refused++;
+      return {
+        status: 'refused',
+        issues: [{ path: '', code: 'queue_full', message: 'the outbox is full; the event was not accepted' }],
+      };
+    }
+    if (appended === 'duplicate') {
+      counters.deduplicated++;
+      return { status: 'queued', id: record.id, warnings: built.warnings, duplicate: true };
+    }
+    counters.accepted++;
+    counters.queued++;
+    queuedBytes += bytes;
+    unsettled.add(record.key);
+    if (counters.queued >= maxEvents || queuedBytes >= maxBytes) requestDrain();
+    else arm(flushIntervalMs);
+    return { status: 'queued', id: record.id, warnings: built.warnings };
+  }
+
+  async function flush(): Promise<ConversionStats> {
+    if (halted) return stats();
+    const keys = new Set(unsettled);
+    requestDrain();
+    if (keys.size > 0) await new Promise<void>((resolve) => waiters.push({ keys, resolve }));
+    return stats();
+  }
+
+  async function shutdown(shutdownOptions: { timeoutMs?: number } = {}): Promise<ConversionStats> {
+    accepting = false;
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        flush(),
+        new Promise<void>((resolve) => {
+          deadline = setTimeout(resolve, shutdownOptions.timeoutMs ?? 10_000);
+        }),
+      ]);
+    } finally {
+      closed = true;
+      if (deadline !== undefined) clearTimeout(deadline);
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      releaseWaiters();
+    }
+    if (counters.queued > 0) logger.warn(`shut down with ${counters.queued} event(s) still queued`);
+    return stats();
+  }
+
+  const client: Conversions & { toJSON(): unknown } = {
+    pixelId,
+    track,
+    flush,
+    shutdown,
+    stats,
+    resume() {
+      if (!halted) return;
+      halted = undefined;
+      delete counters.halted;
+      requestDrain();
+    },
+    readRequest: (incoming) =>
+      readRequest(incoming, {
+        consent: { mode, ...(options.consent?.resolvers ? { resolvers: options.consent.resolvers } : {}) },
+        ...(options.cookie ? { cookie: options.cookie } : {}),
+      }),
+    pixel: (pixelOptions) => renderPixel({ mode, ...pixelOptions, pixelId }),
+    deadLetters: (listOptions) => outbox.deadLetters(listOptions),
+    async replay(keys) {
+      const count = await outbox.replay(keys);
+      counters.queued += count;
+      counters.replayed += count;
+      if (count > 0) requestDrain();
+      return count;
+    },
+    // Serializing the client shows its configuration, never the key.
+    toJSON: () => ({ pixelId, endpoint, apiKey: '[redacted]' }),
+  };
+  Object.defineProperty(client, Symbol.for('nodejs.util.inspect.custom'), {
+    value: () => `Conversions { pixelId: '${pixelId}', endpoint: '${endpoint}', apiKey: [redacted] }`,
+  });
+  return client;
+}
+
+const consoleLogger: Logger = {
+  warn: (message) => console.warn(`[chatgpt-ads] ${message}`),
+  error: (message) => console.error(`[chatgpt-ads] ${message}`),
+};
