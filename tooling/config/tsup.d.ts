@@ -1,2 +1,4 @@
 import type { Options } from 'tsup';
-export declare function packageBuild(overrides?: Options): Options | Options[] | ((overrideOptions: Options) => Options | Options[] | Promise<Options | Options[]>);
+export declare function packageBuild(
+  overrides?: Options,
+): Options | Options[] | ((overrideOptions: Options) => Options | Options[] | Promise<Options | Options[]>);

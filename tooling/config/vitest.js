@@ -14,7 +14,10 @@ export function packageTests(overrides = {}) {
       test: {
         include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         testTimeout: 20_000,
-        reporters: process.env.CI ? ['default'] : ['default'],
+        // CI sums these files into one closing line (tooling/ci/summary.mjs).
+        reporters: process.env.CI
+          ? ['default', ['json', { outputFile: 'test-output/vitest-results.json' }]]
+          : ['default'],
       },
     }),
     overrides,

@@ -1,4 +1,11 @@
-import { type Normalized, normalizeEmail, normalizeExternalId, normalizeName, normalizePhone, sha256Hex } from './normalize.js';
+import {
+  type Normalized,
+  normalizeEmail,
+  normalizeExternalId,
+  normalizeName,
+  normalizePhone,
+  sha256Hex,
+} from './normalize.js';
 import type { RequestContext } from './request.js';
 import {
   type ActionSource,
@@ -13,7 +20,14 @@ import {
   type WireEvent,
   type WireUser,
 } from './schema.js';
-import { checkCustomEventName, isIpAddress, isPlainObject, isSafeOpaqueRef, isSha256Hex, validateEvent } from './validate.js';
+import {
+  checkCustomEventName,
+  isIpAddress,
+  isPlainObject,
+  isSafeOpaqueRef,
+  isSha256Hex,
+  validateEvent,
+} from './validate.js';
 
 type OneOrMany = string | readonly string[];
 
@@ -159,7 +173,10 @@ export async function buildEvent(
   options: BuildOptions = {},
 ): Promise<BuildResult> {
   if (!isPlainObject(input)) {
-    return { ok: false, issues: [{ path: '', code: 'not_object', message: 'the conversion input must be an object' }] };
+    return {
+      ok: false,
+      issues: [{ path: '', code: 'not_object', message: 'the conversion input must be an object' }],
+    };
   }
   const now = options.now ?? Date.now();
   const issues: Issue[] = [];
@@ -167,7 +184,12 @@ export async function buildEvent(
   const type = input.type;
 
   if (!(EVENT_TYPES as readonly unknown[]).includes(type)) {
-    return { ok: false, issues: [{ path: 'type', code: 'type_invalid', message: `type must be one of: ${EVENT_TYPES.join(', ')}` }] };
+    return {
+      ok: false,
+      issues: [
+        { path: 'type', code: 'type_invalid', message: `type must be one of: ${EVENT_TYPES.join(', ')}` },
+      ],
+    };
   }
 
   const event: WireEvent = {
@@ -188,7 +210,12 @@ export async function buildEvent(
   const oppref = input.oppref ?? context.oppref;
   if (oppref !== undefined && oppref !== '') {
     if (isSafeOpaqueRef(oppref)) event.oppref = oppref;
-    else warnings.push({ path: 'oppref', code: 'oppref_invalid', message: 'unsafe oppref left out of the event' });
+    else
+      warnings.push({
+        path: 'oppref',
+        code: 'oppref_invalid',
+        message: 'unsafe oppref left out of the event',
+      });
   }
 
   const actionSource = resolveActionSource(input, context, options);
@@ -202,7 +229,8 @@ export async function buildEvent(
   }
 
   const sourceUrl = input.sourceUrl ?? context.sourceUrl;
-  if (sourceUrl !== undefined) event.source_url = options.keepSourceUrlQuery ? sourceUrl : originAndPath(sourceUrl);
+  if (sourceUrl !== undefined)
+    event.source_url = options.keepSourceUrlQuery ? sourceUrl : originAndPath(sourceUrl);
 
   const user = await buildUser(input.user ?? {}, context, options, warnings);
   if (user) event.user = user;
@@ -213,10 +241,15 @@ export async function buildEvent(
   return issues.length > 0 ? { ok: false, issues } : { ok: true, event, warnings };
 }
 
-function resolveActionSource(input: ConversionInput, context: RequestContext, options: BuildOptions): ActionSource | undefined {
+function resolveActionSource(
+  input: ConversionInput,
+  context: RequestContext,
+  options: BuildOptions,
+): ActionSource | undefined {
   if (APP_EVENT_TYPES.includes(input.type)) return input.actionSource ?? 'mobile_app';
   if (input.actionSource) return input.actionSource;
-  const hasRequest = context.sourceUrl !== undefined || context.userAgent !== undefined || context.ip !== undefined;
+  const hasRequest =
+    context.sourceUrl !== undefined || context.userAgent !== undefined || context.ip !== undefined;
   if (hasRequest || input.sourceUrl !== undefined) return 'web';
   return options.defaultActionSource;
 }
@@ -241,8 +274,10 @@ export function toWireData(type: EventType, input: DataInput | undefined): WireD
   if (!input) return data;
   const { amount, currency, contents, planId, ...rest } = input;
   if (amount !== undefined) data.amount = amount;
-  if (currency !== undefined) data.currency = typeof currency === 'string' ? currency.toUpperCase() : currency;
-  if (contents !== undefined) data.contents = Array.isArray(contents) ? contents.map(toWireContent) : (contents as never);
+  if (currency !== undefined)
+    data.currency = typeof currency === 'string' ? currency.toUpperCase() : currency;
+  if (contents !== undefined)
+    data.contents = Array.isArray(contents) ? contents.map(toWireContent) : (contents as never);
   if (planId !== undefined) data.plan_id = planId;
   // Free-form keys belong to custom events; on other shapes validation names them.
   for (const [key, value] of Object.entries(rest)) if (value !== undefined) data[key] = value;
@@ -264,12 +299,18 @@ export function toWireContent(item: ContentInput): WireContent {
   if (item.contentType !== undefined) wire.content_type = item.contentType;
   if (item.quantity !== undefined) wire.quantity = item.quantity;
   if (item.amount !== undefined) wire.amount = item.amount;
-  if (item.currency !== undefined) wire.currency = typeof item.currency === 'string' ? item.currency.toUpperCase() : item.currency;
+  if (item.currency !== undefined)
+    wire.currency = typeof item.currency === 'string' ? item.currency.toUpperCase() : item.currency;
   if (item.variantDict !== undefined) wire.variant_dict = item.variantDict;
   return wire;
 }
 
-type HashedList = 'emails_sha256' | 'phone_numbers_sha256' | 'external_ids_sha256' | 'first_names_sha256' | 'last_names_sha256';
+type HashedList =
+  | 'emails_sha256'
+  | 'phone_numbers_sha256'
+  | 'external_ids_sha256'
+  | 'first_names_sha256'
+  | 'last_names_sha256';
 
 async function buildUser(
   input: UserInput,
@@ -281,8 +322,11 @@ async function buildUser(
     warnings.push({ path: 'user', code: 'not_object', message: 'user must be an object; left out' });
     return undefined;
   }
-  const phone = (raw: string) => normalizePhone(raw, options.defaultCountry ? { defaultCountry: options.defaultCountry } : {});
-  const hashed: Array<[HashedList, OneOrMany | undefined, OneOrMany | undefined, (raw: string) => Normalized]> = [
+  const phone = (raw: string) =>
+    normalizePhone(raw, options.defaultCountry ? { defaultCountry: options.defaultCountry } : {});
+  const hashed: Array<
+    [HashedList, OneOrMany | undefined, OneOrMany | undefined, (raw: string) => Normalized]
+  > = [
     ['emails_sha256', input.email, input.emailSha256, normalizeEmail],
     ['phone_numbers_sha256', input.phone, input.phoneSha256, phone],
     ['external_ids_sha256', input.externalId, input.externalIdSha256, normalizeExternalId],
@@ -297,22 +341,60 @@ async function buildUser(
       for (const [index, value] of toList(raw, `user.${field}`, warnings).entries()) {
         const result = normalize(value);
         if (result.ok) values.push(result.value);
-        else if (!result.dropped) warnings.push({ path: `user.${field}[${index}]`, code: result.code, message: `${result.message}; left out` });
+        else if (!result.dropped)
+          warnings.push({
+            path: `user.${field}[${index}]`,
+            code: result.code,
+            message: `${result.message}; left out`,
+          });
       }
       const digests = await Promise.all(unique(values).slice(0, MAX_LIST_VALUES).map(sha256Hex));
       for (const [index, value] of toList(preHashed, `user.${field}`, warnings).entries()) {
         if (isSha256Hex(value)) digests.push(value);
-        else warnings.push({ path: `user.${field}[${index}]`, code: 'hash_invalid', message: 'pre-hashed values must be 64-character lowercase hex SHA-256; left out' });
+        else
+          warnings.push({
+            path: `user.${field}[${index}]`,
+            code: 'hash_invalid',
+            message: 'pre-hashed values must be 64-character lowercase hex SHA-256; left out',
+          });
       }
       const list = unique(digests).slice(0, MAX_LIST_VALUES);
       if (list.length > 0) user[field] = list;
     }),
   );
 
-  addGeo(user, 'cities', input.city, (v) => v.trim(), (v) => v.length <= 128, warnings);
-  addGeo(user, 'regions', input.region, (v) => v.trim(), (v) => v.length <= 128, warnings);
-  addGeo(user, 'postal_codes', input.postalCode, (v) => v.trim(), (v) => /^[A-Za-z0-9 -]{1,32}$/.test(v), warnings);
-  addGeo(user, 'countries', input.country, (v) => v.trim().toUpperCase(), (v) => /^[A-Z]{2}$/.test(v), warnings);
+  addGeo(
+    user,
+    'cities',
+    input.city,
+    (v) => v.trim(),
+    (v) => v.length <= 128,
+    warnings,
+  );
+  addGeo(
+    user,
+    'regions',
+    input.region,
+    (v) => v.trim(),
+    (v) => v.length <= 128,
+    warnings,
+  );
+  addGeo(
+    user,
+    'postal_codes',
+    input.postalCode,
+    (v) => v.trim(),
+    (v) => /^[A-Za-z0-9 -]{1,32}$/.test(v),
+    warnings,
+  );
+  addGeo(
+    user,
+    'countries',
+    input.country,
+    (v) => v.trim().toUpperCase(),
+    (v) => /^[A-Z]{2}$/.test(v),
+    warnings,
+  );
 
   const aaid = input.androidAdvertisingId?.trim();
   if (aaid && !/^[0-]+$/.test(aaid)) user.android_advertising_id = aaid;
@@ -320,13 +402,23 @@ async function buildUser(
   const ip = input.ipAddress ?? context.ip;
   if (ip !== undefined) {
     if (isIpAddress(ip)) user.ip_address = ip;
-    else warnings.push({ path: 'user.ip_address', code: 'ip_address_invalid', message: 'ip_address is not a valid IP; left out' });
+    else
+      warnings.push({
+        path: 'user.ip_address',
+        code: 'ip_address_invalid',
+        message: 'ip_address is not a valid IP; left out',
+      });
   }
   const userAgent = input.userAgent ?? context.userAgent;
   if (userAgent !== undefined && userAgent.trim() !== '') user.user_agent = userAgent;
   if (context.obref !== undefined && context.obref !== '') {
     if (isSafeOpaqueRef(context.obref)) user.obref = context.obref;
-    else warnings.push({ path: 'user.obref', code: 'obref_invalid', message: 'unsafe obref left out of the event' });
+    else
+      warnings.push({
+        path: 'user.obref',
+        code: 'obref_invalid',
+        message: 'unsafe obref left out of the event',
+      });
   }
   return Object.keys(user).length > 0 ? user : undefined;
 }
@@ -345,8 +437,17 @@ function addGeo(
     if (normalized === '') continue;
     if (isValid(normalized)) values.push(normalized);
     else {
-      const code = field === 'countries' ? 'country_invalid' : field === 'postal_codes' ? 'postal_code_invalid' : 'geo_too_long';
-      warnings.push({ path: `user.${field}[${index}]`, code, message: `${field} value does not fit the API's rule; left out` });
+      const code =
+        field === 'countries'
+          ? 'country_invalid'
+          : field === 'postal_codes'
+            ? 'postal_code_invalid'
+            : 'geo_too_long';
+      warnings.push({
+        path: `user.${field}[${index}]`,
+        code,
+        message: `${field} value does not fit the API's rule; left out`,
+      });
     }
   }
   const list = unique(values).slice(0, MAX_LIST_VALUES);
@@ -357,7 +458,11 @@ function toList(value: OneOrMany | undefined, path: string, warnings: Issue[]): 
   if (value === undefined || value === null) return [];
   const list = typeof value === 'string' ? [value] : Array.isArray(value) ? value : undefined;
   if (!list || list.some((v) => typeof v !== 'string')) {
-    warnings.push({ path, code: 'list_invalid', message: `${path} must be a string or an array of strings; left out` });
+    warnings.push({
+      path,
+      code: 'list_invalid',
+      message: `${path} must be a string or an array of strings; left out`,
+    });
     return [];
   }
   return list as string[];

@@ -6,7 +6,13 @@ import {
   consentAllows,
   toConsentDecision,
 } from './consent.js';
-import { type DeadLetter, type DeadLetterReason, MemoryOutbox, type Outbox, type OutboxRecord } from './outbox.js';
+import {
+  type DeadLetter,
+  type DeadLetterReason,
+  MemoryOutbox,
+  type Outbox,
+  type OutboxRecord,
+} from './outbox.js';
 import { type PixelOptions, renderPixel } from './pixel.js';
 import { type IncomingRequest, type RequestContext, type RequestReading, readRequest } from './request.js';
 import { type ActionSource, type Issue, MAX_EVENTS_PER_REQUEST, type WireEvent } from './schema.js';
@@ -190,7 +196,10 @@ export class ConversionsConfigError extends TypeError {
  * @example
  * dedupKey('px', { type: 'order_created', id: 'o1' }); // 'px\u0000order_created\u0000o1'
  */
-export function dedupKey(pixelId: string, event: Pick<WireEvent, 'type' | 'id' | 'custom_event_name'>): string {
+export function dedupKey(
+  pixelId: string,
+  event: Pick<WireEvent, 'type' | 'id' | 'custom_event_name'>,
+): string {
   const name = event.type === 'custom' ? `custom:${event.custom_event_name ?? ''}` : event.type;
   return `${pixelId}\u0000${name}\u0000${event.id}`;
 }
@@ -235,7 +244,9 @@ export function createConversions(options: ConversionsOptions): Conversions {
   }
   const maxEvents = options.batch?.maxEvents ?? MAX_EVENTS_PER_REQUEST;
   if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_EVENTS_PER_REQUEST) {
-    throw new ConversionsConfigError(`batch.maxEvents must be an integer from 1 to ${MAX_EVENTS_PER_REQUEST}`);
+    throw new ConversionsConfigError(
+      `batch.maxEvents must be an integer from 1 to ${MAX_EVENTS_PER_REQUEST}`,
+    );
   }
 
   const { pixelId } = options;
@@ -287,13 +298,17 @@ export function createConversions(options: ConversionsOptions): Conversions {
   let failures = 0;
   let halted: HaltInfo | undefined;
   let inFlight = 0;
+  let leasedEvents = 0;
   let drainRequested = false;
   let pumping = false;
   let pumpAgain = false;
   let accepting = true;
   let closed = false;
 
-  const callHook = <K extends keyof ConversionHooks>(name: K, info: Parameters<NonNullable<ConversionHooks[K]>>[0]) => {
+  const callHook = <K extends keyof ConversionHooks>(
+    name: K,
+    info: Parameters<NonNullable<ConversionHooks[K]>>[0],
+  ) => {
     try {
       (hooks[name] as ((arg: typeof info) => void) | undefined)?.(info);
     } catch (error) {
@@ -372,12 +387,14 @@ export function createConversions(options: ConversionsOptions): Conversions {
             break;
           }
           inFlight++;
+          leasedEvents += records.length;
           void deliver(records)
             .catch((error) => logger.error(`delivery failed unexpectedly: ${String(error)}`))
             .finally(() => {
               inFlight--;
+              leasedEvents -= records.length;
               if (drainRequested) void pump();
-              else if (counters.queued > 0) arm(flushIntervalMs);
+              else if (counters.queued > leasedEvents) arm(flushIntervalMs);
             });
         }
       } while (pumpAgain);
@@ -387,7 +404,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
     } finally {
       pumping = false;
     }
-    if (!drainRequested && counters.queued > 0) arm(flushIntervalMs);
+    if (!drainRequested && counters.queued > leasedEvents) arm(flushIntervalMs);
   }
 
   function backoff(): number {
@@ -395,13 +412,18 @@ export function createConversions(options: ConversionsOptions): Conversions {
     return Math.max(1, Math.floor(random() * ceiling));
   }
 
-  async function deadLetter(records: readonly OutboxRecord[], reason: DeadLetterReason, message: string): Promise<void> {
+  async function deadLetter(
+    records: readonly OutboxRecord[],
+    reason: DeadLetterReason,
+    message: string,
+  ): Promise<void> {
     const at = clock.now();
     await outbox.deadLetter(records.map((record) => ({ key: record.key, reason, message, at })));
     counters.deadLettered += records.length;
     counters.deadLetteredByReason[reason] += records.length;
     settle(records);
-    for (const record of records) callHook('deadLettered', { id: record.id, key: record.key, reason, message });
+    for (const record of records)
+      callHook('deadLettered', { id: record.id, key: record.key, reason, message });
     logger.warn(`dead-lettered ${records.length} event(s) as ${reason}: ${message}`);
   }
 
@@ -415,11 +437,14 @@ export function createConversions(options: ConversionsOptions): Conversions {
     if (fresh.length > 0) await send(fresh);
   }
 
-  /** Sends one group; on a 400/422 isolates the bad events. Returns the group's own first outcome. */
-  async function send(records: OutboxRecord[]): Promise<SendOutcome['kind'] | 'deferred'> {
+  /**
+   * Sends one group. On a 400/422 it isolates the bad events itself, unless `isolate` is false:
+   * then the group stays leased and the caller decides (the search in {@link isolateInvalid}).
+   */
+  async function send(records: OutboxRecord[], isolate = true): Promise<SendOutcome> {
     if (halted || pausedUntil > clock.now()) {
       await outbox.release(records);
-      return 'deferred';
+      return { kind: 'retry', message: 'deferred' };
     }
     counters.requests++;
     for (const record of records) record.attempts++;
@@ -443,6 +468,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
         break;
       }
       case 'invalid': {
+        if (!isolate) break;
         if (records.length === 1) {
           await deadLetter(records, 'invalid', outcome.message);
           break;
@@ -455,7 +481,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
           const rest = records.filter((record) => !suspects.has(record));
           if (rest.length > 0) await send(rest);
         } else {
-          await bisect(records, outcome.message);
+          await isolateInvalid(records, outcome.message);
         }
         break;
       }
@@ -500,23 +526,37 @@ export function createConversions(options: ConversionsOptions): Conversions {
         break;
       }
     }
-    return outcome.kind;
+    return outcome;
   }
 
   /**
-   * Halves a group that holds at least one invalid event. When the left half goes through, the
-   * right half must hold the culprit, so it is split again without being re-sent whole.
+   * Finds the first invalid event of a rejected group by halving: a half that goes through is
+   * delivered, a half that fails is searched further, and the halves set aside on the way are sent
+   * together afterwards (and searched again if they fail). k bad events among n cost about
+   * k·(log2 n + 1) requests.
    */
-  async function bisect(records: OutboxRecord[], message: string): Promise<void> {
-    if (records.length === 1) {
-      await deadLetter(records, 'invalid', message);
-      return;
+  async function isolateInvalid(records: OutboxRecord[], message: string): Promise<void> {
+    let suspects = records;
+    let reason = message;
+    const setAside: OutboxRecord[] = [];
+    while (suspects.length > 1) {
+      const middle = Math.ceil(suspects.length / 2);
+      const left = suspects.slice(0, middle);
+      const right = suspects.slice(middle);
+      const outcome = await send(left, false);
+      if (outcome.kind === 'delivered') suspects = right;
+      else if (outcome.kind === 'invalid') {
+        setAside.push(...right);
+        suspects = left;
+        reason = outcome.message;
+      } else {
+        // Retried, too large or halted: `left` is handled; the rest goes back through send().
+        setAside.push(...right);
+        suspects = [];
+      }
     }
-    const middle = Math.ceil(records.length / 2);
-    const right = records.slice(middle);
-    const left = await send(records.slice(0, middle));
-    if (left === 'delivered') await bisect(right, message);
-    else await send(right);
+    if (suspects.length === 1) await deadLetter(suspects, 'invalid', reason);
+    if (setAside.length > 0) await send(setAside);
   }
 
   function stats(): ConversionStats {
@@ -531,7 +571,10 @@ export function createConversions(options: ConversionsOptions): Conversions {
   async function track(input: ConversionInput, context: RequestContext = {}): Promise<TrackResult> {
     if (!accepting) {
       counters.refused++;
-      return { status: 'refused', issues: [{ path: '', code: 'closed', message: 'the client is shut down' }] };
+      return {
+        status: 'refused',
+        issues: [{ path: '', code: 'closed', message: 'the client is shut down' }],
+      };
     }
     const consent = toConsentDecision(context?.consent);
     if (!consentAllows(mode, consent.state)) {
@@ -545,7 +588,10 @@ export function createConversions(options: ConversionsOptions): Conversions {
       built = await buildEvent(input, context ?? {}, { ...buildOptions, now: clock.now() });
     } catch (error) {
       counters.refused++;
-      return { status: 'refused', issues: [{ path: '', code: 'not_object', message: `input could not be read: ${String(error)}` }] };
+      return {
+        status: 'refused',
+        issues: [{ path: '', code: 'not_object', message: `input could not be read: ${String(error)}` }],
+      };
     }
     if (!built.ok) {
       counters.refused++;
@@ -557,7 +603,13 @@ export function createConversions(options: ConversionsOptions): Conversions {
       counters.refused++;
       return {
         status: 'refused',
-        issues: [{ path: '', code: 'event_too_large', message: `the event is ${bytes} bytes; batch.maxBytes is ${maxBytes}` }],
+        issues: [
+          {
+            path: '',
+            code: 'event_too_large',
+            message: `the event is ${bytes} bytes; batch.maxBytes is ${maxBytes}`,
+          },
+        ],
       };
     }
     const record: OutboxRecord = {
@@ -575,7 +627,10 @@ export function createConversions(options: ConversionsOptions): Conversions {
     } catch (error) {
       counters.refused++;
       logger.error(`outbox append failed: ${String(error)}`);
-      return { status: 'refused', issues: [{ path: '', code: 'outbox_error', message: 'the outbox could not store the event' }] };
+      return {
+        status: 'refused',
+        issues: [{ path: '', code: 'outbox_error', message: 'the outbox could not store the event' }],
+      };
     }
     if (appended === 'full') {
       counters.refused++;

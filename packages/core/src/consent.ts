@@ -54,7 +54,10 @@ export type ConsentResolver = (signals: ConsentSignals) => ConsentState | Consen
  * @example
  * resolveConsent(signals, [pixelConsentCookie(), globalPrivacyControl()]); // { state: 'denied', source: 'gpc' }
  */
-export function resolveConsent(signals: ConsentSignals, resolvers: readonly ConsentResolver[]): ConsentDecision {
+export function resolveConsent(
+  signals: ConsentSignals,
+  resolvers: readonly ConsentResolver[],
+): ConsentDecision {
   for (const [index, resolver] of resolvers.entries()) {
     let answer: ReturnType<ConsentResolver>;
     try {
@@ -86,14 +89,22 @@ export function consentAllows(mode: ConsentMode, state: ConsentState): boolean {
  * @example
  * toConsentDecision('granted'); // { state: 'granted', source: 'app' }
  */
-export function toConsentDecision(value: ConsentState | ConsentDecision | undefined, source = 'app'): ConsentDecision {
+export function toConsentDecision(
+  value: ConsentState | ConsentDecision | undefined,
+  source = 'app',
+): ConsentDecision {
   return toDecision(value, source) ?? { state: 'unknown', source: 'none' };
 }
 
-function toDecision(value: ConsentState | ConsentDecision | undefined, source: string): ConsentDecision | undefined {
+function toDecision(
+  value: ConsentState | ConsentDecision | undefined,
+  source: string,
+): ConsentDecision | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'string') {
-    return value === 'granted' || value === 'denied' || value === 'unknown' ? { state: value, source } : undefined;
+    return value === 'granted' || value === 'denied' || value === 'unknown'
+      ? { state: value, source }
+      : undefined;
   }
   return value;
 }
@@ -104,7 +115,9 @@ function toDecision(value: ConsentState | ConsentDecision | undefined, source: s
  * @example
  * appConsent((signals) => (signals.cookie('site_consent') === 'all' ? 'granted' : undefined));
  */
-export function appConsent(answer: ConsentState | ((signals: ConsentSignals) => ConsentState | undefined)): ConsentResolver {
+export function appConsent(
+  answer: ConsentState | ((signals: ConsentSignals) => ConsentState | undefined),
+): ConsentResolver {
   const app: ConsentResolver = (signals) => {
     const state = typeof answer === 'function' ? answer(signals) : answer;
     return state === undefined ? undefined : { state, source: 'app' };
@@ -134,7 +147,8 @@ export function pixelConsentCookie(name = '__oaiq_consent'): ConsentResolver {
  * globalPrivacyControl()({ cookie: () => undefined, header: () => '1' }); // { state: 'denied', source: 'gpc' }
  */
 export function globalPrivacyControl(): ConsentResolver {
-  return (signals) => (signals.header('sec-gpc')?.trim() === '1' ? { state: 'denied', source: 'gpc' } : undefined);
+  return (signals) =>
+    signals.header('sec-gpc')?.trim() === '1' ? { state: 'denied', source: 'gpc' } : undefined;
 }
 
 /**

@@ -149,7 +149,11 @@ export function captureOppref(
   const safe = (value: string | undefined, path: string): string | undefined => {
     if (value === undefined || value === '') return undefined;
     if (isSafeOpaqueRef(value)) return value;
-    refused.push({ path, code: path === 'obref' ? 'obref_invalid' : 'oppref_invalid', message: `unsafe ${path} value ignored` });
+    refused.push({
+      path,
+      code: path === 'obref' ? 'obref_invalid' : 'oppref_invalid',
+      message: `unsafe ${path} value ignored`,
+    });
     return undefined;
   };
   const fromUrl = safe(readOpprefFromUrl(url), 'oppref');
@@ -171,7 +175,12 @@ export function captureOppref(
   }
   const setCookies =
     fromUrl !== undefined && fromUrl !== fromCookie
-      ? [serializeCookie(OPPREF_COOKIE, fromUrl, { ...attributes, maxAgeSeconds: options.maxAgeSeconds ?? OPPREF_MAX_AGE_SECONDS })]
+      ? [
+          serializeCookie(OPPREF_COOKIE, fromUrl, {
+            ...attributes,
+            maxAgeSeconds: options.maxAgeSeconds ?? OPPREF_MAX_AGE_SECONDS,
+          }),
+        ]
       : [];
   const oppref = fromUrl ?? fromCookie;
   return {

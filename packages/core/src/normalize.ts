@@ -111,7 +111,7 @@ export function normalizePhone(raw: string, options: PhoneOptions = {}): Normali
     parsed = parsePhoneNumberFromString(compact, options.defaultCountry.toUpperCase() as CountryCode);
   } else {
     parsed = parsePhoneNumberFromString(`+${compact}`);
-    if ((!parsed || !parsed.isPossible()) && digitCount >= 8) {
+    if (!parsed?.isPossible() && digitCount >= 8) {
       return {
         ok: false,
         code: 'phone_ambiguous',
@@ -119,7 +119,7 @@ export function normalizePhone(raw: string, options: PhoneOptions = {}): Normali
       };
     }
   }
-  if (!parsed || !parsed.isPossible()) {
+  if (!parsed?.isPossible()) {
     return { ok: false, code: 'phone_invalid', message: 'phone is not a possible phone number' };
   }
   if (parsed.ext) {

@@ -58,7 +58,9 @@ export interface Outbox {
   /** Not delivered yet: put leased records back, first in line, with their updated attempt counts. */
   release(records: readonly OutboxRecord[]): Promise<void>;
   /** Give up on leased records. */
-  deadLetter(letters: readonly { key: string; reason: DeadLetterReason; message: string; at: number }[]): Promise<void>;
+  deadLetter(
+    letters: readonly { key: string; reason: DeadLetterReason; message: string; at: number }[],
+  ): Promise<void>;
   /** Records waiting or leased. */
   size(): Promise<number>;
   /** Dead letters, oldest first. */
@@ -135,7 +137,9 @@ export class MemoryOutbox implements Outbox {
     this.#waiting = front;
   }
 
-  async deadLetter(letters: readonly { key: string; reason: DeadLetterReason; message: string; at: number }[]): Promise<void> {
+  async deadLetter(
+    letters: readonly { key: string; reason: DeadLetterReason; message: string; at: number }[],
+  ): Promise<void> {
     for (const letter of letters) {
       const record = this.#leased.get(letter.key);
       if (!record) continue;

@@ -55,15 +55,20 @@ export function renderPixel(options: PixelOptions): string {
   );
   // Where consent is required, consent(false) must come before init.
   if (!allowed) calls.push('oaiq("consent",false);');
-  calls.push(`oaiq("init",${json({ pixelId: options.pixelId, ...(options.debug ? { debug: true } : {}) })});`);
+  calls.push(
+    `oaiq("init",${json({ pixelId: options.pixelId, ...(options.debug ? { debug: true } : {}) })});`,
+  );
   if (allowed) {
     if (options.consent === 'granted') calls.push('oaiq("consent",true);');
     const event = options.event;
     if (event) {
       const eventOptions: Record<string, unknown> = { event_id: event.id };
-      if (event.type === 'custom' && event.customEventName) eventOptions.custom_event_name = event.customEventName.toLowerCase();
+      if (event.type === 'custom' && event.customEventName)
+        eventOptions.custom_event_name = event.customEventName.toLowerCase();
       if (event.optOut) eventOptions.opt_out = true;
-      calls.push(`oaiq("measure",${json(event.type)},${json(toWireData(event.type, event.data))},${json(eventOptions)});`);
+      calls.push(
+        `oaiq("measure",${json(event.type)},${json(toWireData(event.type, event.data))},${json(eventOptions)});`,
+      );
     }
   }
   const nonce = options.nonce ? ` nonce="${escapeAttribute(options.nonce)}"` : '';

@@ -78,7 +78,10 @@ export interface RequestReading {
 export function readRequest(incoming: IncomingRequest, options: RequestOptions = {}): RequestReading {
   const cookieHeader = incoming.header('cookie');
   const cookies = parseCookieHeader(cookieHeader);
-  const signals: ConsentSignals = { cookie: (name) => cookies.get(name), header: (name) => incoming.header(name) };
+  const signals: ConsentSignals = {
+    cookie: (name) => cookies.get(name),
+    header: (name) => incoming.header(name),
+  };
   const consent = resolveConsent(signals, options.consent?.resolvers ?? defaultConsentResolvers());
   const capture = captureOppref(
     { url: incoming.url, cookieHeader },
@@ -103,7 +106,11 @@ export function readRequest(incoming: IncomingRequest, options: RequestOptions =
  * readRequest(fromWebRequest(request, request.headers.get('x-real-ip') ?? undefined));
  */
 export function fromWebRequest(request: Request, ip?: string): IncomingRequest {
-  return { url: request.url, header: (name) => request.headers.get(name) ?? undefined, ...(ip ? { ip } : {}) };
+  return {
+    url: request.url,
+    header: (name) => request.headers.get(name) ?? undefined,
+    ...(ip ? { ip } : {}),
+  };
 }
 
 // Node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d; the API wants the address itself.

@@ -60,7 +60,10 @@ export async function postEvents(request: PostRequest): Promise<SendOutcome> {
     text = await response.text();
   } catch (error) {
     const timedOut = controller.signal.aborted;
-    return { kind: 'retry', message: timedOut ? `timed out after ${request.timeoutMs} ms` : describeNetworkError(error) };
+    return {
+      kind: 'retry',
+      message: timedOut ? `timed out after ${request.timeoutMs} ms` : describeNetworkError(error),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -68,7 +71,8 @@ export async function postEvents(request: PostRequest): Promise<SendOutcome> {
   const status = response.status;
   if (status >= 200 && status < 300) return { kind: 'delivered', status };
   const message = errorMessage(text, response.statusText);
-  if (status === 400 || status === 422) return { kind: 'invalid', status, message, eventIndexes: failingEventIndexes(text) };
+  if (status === 400 || status === 422)
+    return { kind: 'invalid', status, message, eventIndexes: failingEventIndexes(text) };
   if (status === 413) return { kind: 'too_large', status, message };
   if (status === 408 || status === 425 || status === 429 || status >= 500) {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), request.now());

@@ -155,7 +155,11 @@ export function checkCustomEventName(
   name: unknown,
 ): { ok: true; value: string } | { ok: false; code: IssueCode; message: string } {
   if (typeof name !== 'string' || name.length === 0) {
-    return { ok: false, code: 'custom_event_name_required', message: 'custom_event_name is required for custom events' };
+    return {
+      ok: false,
+      code: 'custom_event_name_required',
+      message: 'custom_event_name is required for custom events',
+    };
   }
   const value = name.toLowerCase();
   if (!CUSTOM_EVENT_NAME.test(value)) {
@@ -167,7 +171,11 @@ export function checkCustomEventName(
     };
   }
   if ((STANDARD_EVENT_TYPES as readonly string[]).includes(value)) {
-    return { ok: false, code: 'custom_event_name_reserved', message: `custom_event_name "${value}" is a standard event name` };
+    return {
+      ok: false,
+      code: 'custom_event_name_reserved',
+      message: `custom_event_name "${value}" is a standard event name`,
+    };
   }
   return { ok: true, value };
 }
@@ -179,7 +187,9 @@ export function checkCustomEventName(
  * @example
  * checkIntegrationSource(' Acme_Measurement '); // { ok: true, value: 'acme_measurement' }
  */
-export function checkIntegrationSource(source: unknown): { ok: true; value: string } | { ok: false; message: string } {
+export function checkIntegrationSource(
+  source: unknown,
+): { ok: true; value: string } | { ok: false; message: string } {
   const value = typeof source === 'string' ? source.trim().toLowerCase() : '';
   if (!INTEGRATION_SOURCE.test(value)) {
     return {
@@ -248,7 +258,7 @@ export function validateEnvelope(body: unknown, options: ValidateOptions = {}): 
     return out.issues;
   }
   const now = options.now ?? Date.now();
-  events.forEach((event, index) => checkEvent(event, `events[${index}].`, now, out));
+  for (const [index, event] of events.entries()) checkEvent(event, `events[${index}].`, now, out);
   return out.issues;
 }
 
@@ -273,11 +283,19 @@ function checkEvent(event: unknown, prefix: string, now: number, out: IssueList)
 
   const ts = event.timestamp_ms;
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) {
-    out.add(`${prefix}timestamp_ms`, 'timestamp_not_integer', 'timestamp_ms must be an integer of epoch milliseconds');
+    out.add(
+      `${prefix}timestamp_ms`,
+      'timestamp_not_integer',
+      'timestamp_ms must be an integer of epoch milliseconds',
+    );
   } else if (ts < now - MAX_EVENT_AGE_MS) {
     out.add(`${prefix}timestamp_ms`, 'timestamp_too_old', 'timestamp_ms is more than 7 days in the past');
   } else if (ts > now + MAX_FUTURE_SKEW_MS) {
-    out.add(`${prefix}timestamp_ms`, 'timestamp_in_future', 'timestamp_ms is more than 10 minutes in the future');
+    out.add(
+      `${prefix}timestamp_ms`,
+      'timestamp_in_future',
+      'timestamp_ms is more than 10 minutes in the future',
+    );
   }
 
   if (type === 'custom') {
@@ -293,13 +311,25 @@ function checkEvent(event: unknown, prefix: string, now: number, out: IssueList)
 
   const actionSource = event.action_source;
   if (actionSource !== undefined && !(ACTION_SOURCES as readonly unknown[]).includes(actionSource)) {
-    out.add(`${prefix}action_source`, 'action_source_invalid', `action_source must be one of: ${ACTION_SOURCES.join(', ')}`);
+    out.add(
+      `${prefix}action_source`,
+      'action_source_invalid',
+      `action_source must be one of: ${ACTION_SOURCES.join(', ')}`,
+    );
   }
   if (knownType && APP_EVENT_TYPES.includes(type as EventType) && actionSource !== 'mobile_app') {
-    out.add(`${prefix}action_source`, 'action_source_mobile_app_required', `${type} requires action_source mobile_app`);
+    out.add(
+      `${prefix}action_source`,
+      'action_source_mobile_app_required',
+      `${type} requires action_source mobile_app`,
+    );
   }
   if (event.source_url !== undefined && !isAbsoluteUrl(event.source_url)) {
-    out.add(`${prefix}source_url`, 'source_url_invalid', 'source_url must be an absolute URL with a scheme and host');
+    out.add(
+      `${prefix}source_url`,
+      'source_url_invalid',
+      'source_url must be an absolute URL with a scheme and host',
+    );
   } else if (actionSource === 'web' && event.source_url === undefined) {
     out.add(`${prefix}source_url`, 'source_url_required', 'source_url is required when action_source is web');
   }
@@ -337,7 +367,11 @@ function checkData(data: unknown, type: EventType | undefined, prefix: string, o
       !(key === 'contents' && effectiveShape === 'customer_action') &&
       !(key === 'plan_id' && effectiveShape !== 'plan_enrollment');
     if (!allowed) {
-      out.add(`${path}.${key}`, 'data_field_not_allowed', `data.${key} is not allowed on data.type "${String(effectiveShape)}"`);
+      out.add(
+        `${path}.${key}`,
+        'data_field_not_allowed',
+        `data.${key} is not allowed on data.type "${String(effectiveShape)}"`,
+      );
     }
   }
   checkMoney(data, path, true, out);
@@ -348,21 +382,39 @@ function checkData(data: unknown, type: EventType | undefined, prefix: string, o
     if (!Array.isArray(data.contents)) {
       out.add(`${path}.contents`, 'contents_not_array', 'data.contents must be an array of items');
     } else {
-      data.contents.forEach((item, index) => checkContent(item, `${path}.contents[${index}]`, out));
+      for (const [index, item] of data.contents.entries())
+        checkContent(item, `${path}.contents[${index}]`, out);
     }
   }
 }
 
-function checkMoney(holder: Record<string, unknown>, path: string, currencyRequired: boolean, out: IssueList): void {
+function checkMoney(
+  holder: Record<string, unknown>,
+  path: string,
+  currencyRequired: boolean,
+  out: IssueList,
+): void {
   if (holder.amount !== undefined && !Number.isSafeInteger(holder.amount)) {
-    out.add(`${path}.amount`, 'not_integer', `${path}.amount must be an integer in the currency's minor unit`);
+    out.add(
+      `${path}.amount`,
+      'not_integer',
+      `${path}.amount must be an integer in the currency's minor unit`,
+    );
   }
   if (holder.currency !== undefined) {
     if (typeof holder.currency !== 'string' || !CURRENCY.test(holder.currency)) {
-      out.add(`${path}.currency`, 'currency_invalid', `${path}.currency must be a three-letter ISO 4217 code`);
+      out.add(
+        `${path}.currency`,
+        'currency_invalid',
+        `${path}.currency must be a three-letter ISO 4217 code`,
+      );
     }
   } else if (currencyRequired && holder.amount !== undefined) {
-    out.add(`${path}.currency`, 'currency_required', `${path}.currency is required when ${path}.amount is set`);
+    out.add(
+      `${path}.currency`,
+      'currency_required',
+      `${path}.currency is required when ${path}.amount is set`,
+    );
   }
 }
 
@@ -378,7 +430,8 @@ function checkContent(item: unknown, path: string, out: IssueList): void {
       out.add(`${path}.${key}`, 'not_string', `${key} must be a string`);
     }
   }
-  if (item.content_type === '') out.add(`${path}.content_type`, 'not_string', 'content_type must not be empty');
+  if (item.content_type === '')
+    out.add(`${path}.content_type`, 'not_string', 'content_type must not be empty');
   if (item.quantity !== undefined && !Number.isSafeInteger(item.quantity)) {
     out.add(`${path}.quantity`, 'not_integer', 'quantity must be an integer');
   }
@@ -386,7 +439,11 @@ function checkContent(item: unknown, path: string, out: IssueList): void {
   if (item.variant_dict !== undefined) {
     const dict = item.variant_dict;
     if (!isPlainObject(dict) || Object.values(dict).some((v) => typeof v !== 'string')) {
-      out.add(`${path}.variant_dict`, 'variant_dict_invalid', 'variant_dict must be an object of string values');
+      out.add(
+        `${path}.variant_dict`,
+        'variant_dict_invalid',
+        'variant_dict must be an object of string values',
+      );
     }
   }
 }
@@ -397,11 +454,13 @@ function checkUser(user: unknown, path: string, out: IssueList): void {
     return;
   }
   for (const key of Object.keys(user)) {
-    if (!USER_FIELDS.has(key)) out.add(`${path}.${key}`, 'unknown_field', `${key} is not a field of the current user schema`);
+    if (!USER_FIELDS.has(key))
+      out.add(`${path}.${key}`, 'unknown_field', `${key} is not a field of the current user schema`);
   }
   for (const key of HASHED_LISTS) {
     checkList(user[key], `${path}.${key}`, out, (value, at) => {
-      if (!HASH.test(value)) out.add(at, 'hash_invalid', `${key} values must be 64-character lowercase hex SHA-256`);
+      if (!HASH.test(value))
+        out.add(at, 'hash_invalid', `${key} values must be 64-character lowercase hex SHA-256`);
     });
   }
   checkList(user.cities, `${path}.cities`, out, (v, at) => geoLength(v, at, out));
@@ -417,25 +476,42 @@ function checkUser(user: unknown, path: string, out: IssueList): void {
   if (user.ip_address !== undefined && !isIpAddress(user.ip_address)) {
     out.add(`${path}.ip_address`, 'ip_address_invalid', 'ip_address must be a valid IPv4 or IPv6 address');
   }
-  if (user.user_agent !== undefined && (typeof user.user_agent !== 'string' || user.user_agent.trim() === '')) {
+  if (
+    user.user_agent !== undefined &&
+    (typeof user.user_agent !== 'string' || user.user_agent.trim() === '')
+  ) {
     out.add(`${path}.user_agent`, 'user_agent_invalid', 'user_agent must be a non-empty string');
   }
   if (user.obref !== undefined && !isSafeOpaqueRef(user.obref)) {
-    out.add(`${path}.obref`, 'obref_invalid', 'obref must be 1-2048 visible ASCII characters without ; , or "');
+    out.add(
+      `${path}.obref`,
+      'obref_invalid',
+      'obref must be 1-2048 visible ASCII characters without ; , or "',
+    );
   }
   if (
     user.android_advertising_id !== undefined &&
     (typeof user.android_advertising_id !== 'string' || !UUID.test(user.android_advertising_id))
   ) {
-    out.add(`${path}.android_advertising_id`, 'android_advertising_id_invalid', 'android_advertising_id must be a UUID');
+    out.add(
+      `${path}.android_advertising_id`,
+      'android_advertising_id_invalid',
+      'android_advertising_id must be a UUID',
+    );
   }
 }
 
 function geoLength(value: string, at: string, out: IssueList): void {
-  if (value.trim().length === 0 || value.length > 128) out.add(at, 'geo_too_long', 'cities and regions are 1-128 characters');
+  if (value.trim().length === 0 || value.length > 128)
+    out.add(at, 'geo_too_long', 'cities and regions are 1-128 characters');
 }
 
-function checkList(list: unknown, path: string, out: IssueList, each: (value: string, at: string) => void): void {
+function checkList(
+  list: unknown,
+  path: string,
+  out: IssueList,
+  each: (value: string, at: string) => void,
+): void {
   if (list === undefined) return;
   if (!Array.isArray(list) || list.some((v) => typeof v !== 'string')) {
     out.add(path, 'list_invalid', `${path.split('.').pop()} must be an array of strings`);
@@ -444,5 +520,5 @@ function checkList(list: unknown, path: string, out: IssueList, each: (value: st
   if (list.length > MAX_LIST_VALUES) {
     out.add(path, 'list_too_long', `the API keeps only the first ${MAX_LIST_VALUES} values of a list`);
   }
-  list.forEach((value, index) => each(value, `${path}[${index}]`));
+  for (const [index, value] of list.entries()) each(value, `${path}[${index}]`);
 }

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildEvent, type ConversionInput } from '../src/build.js';
+import { createConversions } from '../src/client.js';
+import { sha256Hex } from '../src/normalize.js';
+import { EVENT_TYPES } from '../src/schema.js';
+import { validateEnvelope, validateEvent } from '../src/validate.js';
+import { fakeEndpoint } from './fake-endpoint.js';
+
+const RUNS = { numRuns: 1000 };
+const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
+const context = {
+  consent: 'granted' as const,
+  ip: '203.0.113.7',
+  userAgent: 'UA',
+  sourceUrl: 'https://shop.example/p?q=1',
+};
+
+const stringish = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.emailAddress(),
+  fc.constant(''),
+  fc.constant('  '),
+);
+const oneOrMany = fc.oneof(stringish, fc.array(stringish, { maxLength: 6 }));
+const userInput = fc.record(
+  {
+    email: oneOrMany,
+    phone: fc.oneof(oneOrMany, fc.stringMatching(/^\+?[0-9 ()-]{4,20}$/)),
+    externalId: oneOrMany,
+    firstName: oneOrMany,
+    lastName: oneOrMany,
+    city: oneOrMany,
+    region: oneOrMany,
+    postalCode: oneOrMany,
+    country: oneOrMany,
+    emailSha256: fc.oneof(oneOrMany, fc.stringMatching(/^[0-9a-f]{64}$/)),
+    androidAdvertisingId: fc.oneof(fc.uuid(), fc.string()),
+    ipAddress: fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()),
+  },
+  { requiredKeys: [] },
+);
+const contentInput = fc.record(
+  {
+    id: fc.string(),
+    name: fc.string(),
+    quantity: fc.oneof(fc.integer(), fc.double()),
+    amount: fc.oneof(fc.integer({ min: 0, max: 1e9 }), fc.double()),
+    contentType: fc.string(),
+  },
+  { requiredKeys: [] },
+);
+const conversionInput: fc.Arbitrary<ConversionInput> = fc.record(
+  {
+    type: fc.constantFrom(...EVENT_TYPES),
+    id: fc.string(),
+    timestampMs: fc.oneof(fc.integer({ min: NOW - 8 * 86_400_000, max: NOW + 3_600_000 }), fc.double()),
+    customEventName: fc.oneof(fc.string(), fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,10}[a-z0-9]$/)),
+    oppref: fc.string(),
+    optOut: fc.boolean(),
+    data: fc.record(
+      {
+        amount: fc.oneof(fc.integer({ min: 0, max: 1e9 }), fc.double()),
+        currency: fc.oneof(fc.constantFrom('USD', 'eur', 'JPY'), fc.string()),
+        contents: fc.array(contentInput, { maxLength: 3 }),
+        planId: fc.string(),
+      },
+      { requiredKeys: [] },
+    ),
+    user: userInput,
+  },
+  { requiredKeys: ['type'] },
+) as fc.Arbitrary<ConversionInput>;
+
+describe('properties (1,000 cases each)', () => {
+  it('buildEvent never throws, and every event it builds passes validateEvent', async () => {
+    await fc.assert(
+      fc.asyncProperty(conversionInput, async (input) => {
+        const result = await buildEvent(input, context, { now: NOW });
+        if (result.ok) expect(validateEvent(result.event, { now: NOW })).toEqual([]);
+        else expect(result.issues.length).toBeGreaterThan(0);
+      }),
+      RUNS,
+    );
+  });
+
+  it('validateEvent and validateEnvelope never throw on arbitrary JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(Array.isArray(validateEvent(value))).toBe(true);
+        expect(Array.isArray(validateEnvelope(value))).toBe(true);
+        expect(Array.isArray(validateEnvelope({ events: [value] }))).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('track never throws, whatever it is given', async () => {
+    const conversions = createConversions({
+      pixelId: 'p',
+      apiKey: 'k',
+      fetch: fakeEndpoint().fetch,
+      batch: { flushIntervalMs: 3_600_000 },
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(conversionInput, fc.anything() as fc.Arbitrary<ConversionInput>),
+        async (input) => {
+          const result = await conversions.track(input, context);
+          expect(['queued', 'refused']).toContain(result.status);
+        },
+      ),
+      RUNS,
+    );
+    await conversions.shutdown({ timeoutMs: 5_000 });
+  });
+
+  it('sha256Hex equals node:crypto for any string', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'grapheme' }), async (value) => {
+        const digest = await sha256Hex(value);
+        expect(digest).toMatch(/^[0-9a-f]{64}$/);
+        expect(digest).toBe(createHash('sha256').update(value, 'utf8').digest('hex'));
+      }),
+      RUNS,
+    );
+  });
+
+  it('no raw email or phone ever appears in a serialized batch', async () => {
+    const endpoint = fakeEndpoint();
+    const conversions = createConversions({
+      pixelId: 'p',
+      apiKey: 'k',
+      fetch: endpoint.fetch,
+      defaultCountry: 'US',
+      batch: { flushIntervalMs: 3_600_000 },
+    });
+    const samples: Array<{ email: string; phone: string }> = [];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.emailAddress(),
+        fc.stringMatching(/^[2-9][0-9]{2}[2-9][0-9]{6}$/),
+        async (email, digits) => {
+          const phone = `+1 (${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6)}`;
+          samples.push({ email, phone: digits });
+          await conversions.track(
+            { type: 'lead_created', user: { email: ` ${email.toUpperCase()} `, phone } },
+            context,
+          );
+        },
+      ),
+      RUNS,
+    );
+    await conversions.flush();
+    const bodies = endpoint.requests.map((r) => r.body.toLowerCase()).join('\n');
+    expect(endpoint.acceptedIds().length).toBe(samples.length);
+    // Every identifier made it into the batch, hashed.
+    const users = endpoint.requests.flatMap((r) => r.envelope.events.map((e) => e.user));
+    expect(users.every((u) => u?.emails_sha256?.length === 1 && u.phone_numbers_sha256?.length === 1)).toBe(
+      true,
+    );
+    for (const { email, phone } of samples) {
+      expect(bodies.includes(email.toLowerCase())).toBe(false);
+      expect(bodies.includes(phone)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,50 @@
+// Runs the Usage example of README.md as written, against a scripted endpoint.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { fakeEndpoint } from './fake-endpoint.js';
+
+const packageDir = join(import.meta.dirname, '..');
+const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+const endpoint = fakeEndpoint();
+
+beforeAll(() => {
+  vi.stubGlobal('fetch', endpoint.fetch);
+  vi.stubEnv('OPENAI_ADS_PIXEL_ID', 'px_readme');
+  vi.stubEnv('OPENAI_CONVERSIONS_API_KEY', 'key_readme');
+});
+afterAll(() => {
+  vi.unstubAllGlobals();
+  vi.unstubAllEnvs();
+});
+
+it('the Usage example queues and delivers the order', async () => {
+  const usage = readme.slice(readme.indexOf('## Usage'));
+  const code = /```ts\n([\s\S]*?)```/.exec(usage)?.[1];
+  expect(code).toContain('createConversions');
+  const dir = join(packageDir, 'test-output');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'readme-usage.ts');
+  writeFileSync(file, `${code!.replaceAll("'@chatgpt-ads/core'", "'../src/index.js'")}\nexport {};\n`);
+
+  const logged: unknown[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((value) => logged.push(value));
+  await import(/* @vite-ignore */ file);
+  log.mockRestore();
+
+  expect(logged).toEqual([{ status: 'queued', id: 'order_1001', warnings: [] }]);
+  const [request] = endpoint.requests;
+  expect(request?.url.searchParams.get('pid')).toBe('px_readme');
+  expect(request?.envelope.events).toEqual([
+    expect.objectContaining({
+      id: 'order_1001',
+      oppref: 'gAAAAB-click-1',
+      source_url: 'https://shop.example/checkout',
+      data: { type: 'contents', amount: 12999, currency: 'USD' },
+      user: expect.objectContaining({
+        emails_sha256: ['6db61e6dcbcf2390e4a46af426f26a133a3bee45021422fc7ae86e9136f14110'],
+        phone_numbers_sha256: ['758fbf68945f21c416814c539ab578876c8d98fb69e6da692def92cd52417fe0'],
+      }),
+    }),
+  ]);
+});
