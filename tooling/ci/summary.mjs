@@ -21,11 +21,17 @@ for (const group of ['packages', 'apps', 'tooling']) {
       missing.push(`${group}/${name}`);
       continue;
     }
-    const report = JSON.parse(readFileSync(results, 'utf8'));
-    passed += report.numPassedTests;
-    failed += report.numFailedTests;
-    skipped += report.numPendingTests + (report.numTodoTests ?? 0);
-    console.log(`${group}/${name}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
+    for (const file of ['vitest-results.json', 'vitest-browser-results.json']) {
+      const path = join(dir, name, 'test-output', file);
+      if (!existsSync(path)) continue;
+      const report = JSON.parse(readFileSync(path, 'utf8'));
+      passed += report.numPassedTests;
+      failed += report.numFailedTests;
+      skipped += report.numPendingTests + (report.numTodoTests ?? 0);
+      console.log(
+        `${group}/${name} (${file}): ${report.numPassedTests} passed, ${report.numFailedTests} failed`,
+      );
+    }
   }
 }
 if (missing.length > 0) console.log(`no test results from: ${missing.join(', ')}`);

@@ -1,2 +1,5 @@
 import type { ViteUserConfig } from 'vitest/config';
-export declare function packageTests(overrides?: ViteUserConfig): ViteUserConfig;
+export declare function packageTests(
+  overrides?: ViteUserConfig,
+  options?: { resultsFile?: string },
+): ViteUserConfig;

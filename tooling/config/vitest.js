@@ -3,23 +3,25 @@ import { defineConfig, mergeConfig } from 'vitest/config';
 
 /**
  * @param {import('vitest/config').ViteUserConfig} [overrides]
+ * @param {{ resultsFile?: string }} [options] where CI writes the JSON results (under test-output/)
  * @example
  * // packages/x/vitest.config.ts
  * import { packageTests } from '@tooling/config/vitest';
  * export default packageTests();
  */
-export function packageTests(overrides = {}) {
+export function packageTests(overrides = {}, options = {}) {
+  const resultsFile = `test-output/${options.resultsFile ?? 'vitest-results.json'}`;
+  // mergeConfig concatenates arrays; an `include` given here replaces the default instead.
+  const { include = ['src/**/*.test.ts', 'test/**/*.test.ts'], ...test } = overrides.test ?? {};
   return mergeConfig(
     defineConfig({
       test: {
-        include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        include,
         testTimeout: 20_000,
         // CI sums these files into one closing line (tooling/ci/summary.mjs).
-        reporters: process.env.CI
-          ? ['default', ['json', { outputFile: 'test-output/vitest-results.json' }]]
-          : ['default'],
+        reporters: process.env.CI ? ['default', ['json', { outputFile: resultsFile }]] : ['default'],
       },
     }),
-    overrides,
+    { ...overrides, test },
   );
 }

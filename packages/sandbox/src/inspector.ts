@@ -64,7 +64,7 @@ export const INSPECTOR_HTML = `<!doctype html>
   dl { display: grid; grid-template-columns: 120px 1fr; gap: 6px 12px; padding: 12px 16px; margin: 0; }
   dt { color: var(--muted); }
   dd { margin: 0; word-break: break-all; }
-  pre { margin: 0; padding: 12px 16px; background: #0b1020; color: #e5e7eb; font-size: 12px; overflow: auto; border-radius: 0 0 10px 10px; }
+  pre { margin: 0; white-space: pre-wrap; word-break: break-all; padding: 12px 16px; background: #0b1020; color: #e5e7eb; font-size: 12px; overflow: auto; border-radius: 0 0 10px 10px; }
   [hidden] { display: none !important; }
 </style>
 </head>
@@ -178,8 +178,9 @@ export const INSPECTOR_HTML = `<!doctype html>
     var failed = requests.filter(function (r) { return r.status >= 400 || r.status === 0; }).length;
     var stats = $('stats');
     stats.textContent = '';
-    [['events', events.length - dups], ['duplicates', dups], ['requests', requests.length], ['failed', failed]].forEach(function (pair) {
-      var span = el('span'); span.appendChild(el('b', '', String(pair[1]))); span.appendChild(document.createTextNode(' ' + pair[0])); stats.appendChild(span);
+    [['event', events.length - dups], ['duplicate', dups], ['request', requests.length], ['failed', failed]].forEach(function (pair) {
+      var label = pair[0] === 'failed' || pair[1] === 1 ? pair[0] : pair[0] + 's';
+      var span = el('span'); span.appendChild(el('b', '', String(pair[1]))); span.appendChild(document.createTextNode(' ' + label)); stats.appendChild(span);
     });
     $('count-events').textContent = '(' + events.length + ')';
     $('count-requests').textContent = '(' + requests.length + ')';
