@@ -237,3 +237,20 @@ describe('buildEvent', () => {
     expect(result.ok && result.event.source_url).toBe(context.sourceUrl);
   });
 });
+
+describe('buildEvent with an injected hash', () => {
+  it('uses it for every identifier (e.g. node:crypto on Node)', async () => {
+    const seen: string[] = [];
+    const hash = async (value: string) => {
+      seen.push(value);
+      return '0'.repeat(64);
+    };
+    const result = await buildEvent(
+      { type: 'lead_created', user: { email: 'A@x.io', lastName: "O'Neil" } },
+      context,
+      { now: NOW, hash },
+    );
+    expect(seen.sort()).toEqual(['a@x.io', 'oneil']);
+    expect(result.ok && result.event.user?.emails_sha256).toEqual(['0'.repeat(64)]);
+  });
+});

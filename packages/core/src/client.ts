@@ -83,6 +83,8 @@ export interface ConversionsOptions {
   defaultActionSource?: ActionSource;
   /** Keep the query string of `source_url`. Default false. */
   keepSourceUrlQuery?: boolean;
+  /** SHA-256 hex function used for identifiers (default Web Crypto); see `BuildOptions.hash`. */
+  hash?: (value: string) => string | Promise<string>;
   batch?: {
     /** Events per request, at most 1,000. Default 1,000. */
     maxEvents?: number;
@@ -268,6 +270,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
     ...(options.defaultCountry ? { defaultCountry: options.defaultCountry } : {}),
     ...(options.defaultActionSource ? { defaultActionSource: options.defaultActionSource } : {}),
     ...(options.keepSourceUrlQuery ? { keepSourceUrlQuery: true } : {}),
+    ...(options.hash ? { hash: options.hash } : {}),
   };
   const envelopeStart =
     '{' +

@@ -1,0 +1,146 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+/**
+ * Where the CLI reads and writes; tests pass their own.
+ *
+ * @example
+ * await runCli(['send', '--help'], { stdout: (t) => out.push(t) });
+ */
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Draw progress bars (an interactive terminal). */
+  isTTY: boolean;
+  fetch: typeof fetch;
+  /** Stops long-running commands (`sandbox`); SIGINT/SIGTERM in the binary. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Connection settings, from flags, then environment variables, then a `chatgpt-ads.config.*` file.
+ *
+ * @example
+ * const config: CliConfig = { pixelId: 'px_123', endpoint: 'http://127.0.0.1:8787/v1/events' };
+ */
+export interface CliConfig {
+  pixelId?: string;
+  apiKey?: string;
+  endpoint?: string;
+  defaultCountry?: string;
+  integrationSource?: string;
+}
+
+/** Flags every command that talks to the API accepts. */
+export const CONNECTION_FLAGS = {
+  'pixel-id': { type: 'string' },
+  'api-key': { type: 'string' },
+  endpoint: { type: 'string' },
+  config: { type: 'string' },
+  'default-country': { type: 'string' },
+  'integration-source': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const CONNECTION_HELP = `Connection (flags override env vars, which override chatgpt-ads.config.json|.mjs|.js):
+  --pixel-id <id>            OPENAI_ADS_PIXEL_ID
+  --api-key <key>            OPENAI_CONVERSIONS_API_KEY (prefer the env var: flags show up in shell history)
+  --endpoint <url>           CHATGPT_ADS_ENDPOINT, default https://bzr.openai.com/v1/events
+  --default-country <CC>     country for phone numbers written without a country code
+  --integration-source <id>  partner id sent as integration_source
+  --config <file>            config file to read instead of ./chatgpt-ads.config.*`;
+
+/** A usage error: printed with the command's help hint, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type Flags = NonNullable<ParseArgsConfig['options']>;
+type ParsedFlags<T extends Flags> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
+>;
+
+/** Parses a command's flags strictly, turning parseArgs' errors into usage errors. */
+export function parseFlags<T extends Flags>(
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+): ParsedFlags<T> {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals }) as ParsedFlags<T>;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+const CONFIG_FILES = ['chatgpt-ads.config.json', 'chatgpt-ads.config.mjs', 'chatgpt-ads.config.js'];
+
+/** Reads flags, environment and config file, in that order of precedence. */
+export async function loadConfig(flags: Record<string, unknown>, io: CliIO): Promise<CliConfig> {
+  const file = await readConfigFile(typeof flags.config === 'string' ? flags.config : undefined, io.cwd);
+  const pick = (flag: string, env: string | undefined, fromFile: unknown): string | undefined => {
+    const value =
+      typeof flags[flag] === 'string'
+        ? (flags[flag] as string)
+        : env || (typeof fromFile === 'string' ? fromFile : undefined);
+    return value?.trim() || undefined;
+  };
+  const config: CliConfig = {};
+  const pixelId = pick('pixel-id', io.env.OPENAI_ADS_PIXEL_ID, file.pixelId);
+  const apiKey = pick('api-key', io.env.OPENAI_CONVERSIONS_API_KEY, file.apiKey);
+  const endpoint = pick('endpoint', io.env.CHATGPT_ADS_ENDPOINT, file.endpoint);
+  const defaultCountry = pick('default-country', io.env.CHATGPT_ADS_DEFAULT_COUNTRY, file.defaultCountry);
+  const integrationSource = pick('integration-source', undefined, file.integrationSource);
+  if (pixelId) config.pixelId = pixelId;
+  if (apiKey) config.apiKey = apiKey;
+  if (endpoint) config.endpoint = endpoint;
+  if (defaultCountry) config.defaultCountry = defaultCountry;
+  if (integrationSource) config.integrationSource = integrationSource;
+  return config;
+}
+
+async function readConfigFile(explicit: string | undefined, cwd: string): Promise<Record<string, unknown>> {
+  const path = explicit
+    ? resolve(cwd, explicit)
+    : CONFIG_FILES.map((name) => join(cwd, name)).find((p) => existsSync(p));
+  if (!path) return {};
+  if (!existsSync(path)) throw new UsageError(`config file not found: ${path}`);
+  if (path.endsWith('.json')) return JSON.parse(readFileSync(path, 'utf8'));
+  const loaded = await import(pathToFileURL(path).href);
+  return (loaded.default ?? loaded) as Record<string, unknown>;
+}
+
+/** Requires what sending needs, with a message that says where to set it. */
+export function requireConnection(
+  config: CliConfig,
+): Required<Pick<CliConfig, 'pixelId' | 'apiKey'>> & CliConfig {
+  const missing = [];
+  if (!config.pixelId) missing.push('the pixel id (--pixel-id or OPENAI_ADS_PIXEL_ID)');
+  if (!config.apiKey) missing.push('the Conversions API key (OPENAI_CONVERSIONS_API_KEY)');
+  if (missing.length > 0) throw new UsageError(`missing ${missing.join(' and ')}`);
+  return config as Required<Pick<CliConfig, 'pixelId' | 'apiKey'>> & CliConfig;
+}
+
+/** Renders rows as an aligned plain-text table. */
+export function table(rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+  const cells = rows.map((row) =>
+    row.map((cell) => (typeof cell === 'number' ? cell.toLocaleString('en-US') : cell)),
+  );
+  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+  return cells
+    .map((row) =>
+      row
+        .map((cell, column) =>
+          typeof rows[0]![column] === 'number' || /^[\d,.]+$/.test(cell)
+            ? cell.padStart(widths[column]!)
+            : cell.padEnd(widths[column]!),
+        )
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
