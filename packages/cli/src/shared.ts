@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { ConversionsOptions } from '@chatgpt-ads/core';
 
 /**
  * Where the CLI reads and writes; tests pass their own.
@@ -143,4 +145,24 @@ export function table(rows: ReadonlyArray<ReadonlyArray<string | number>>): stri
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** SHA-256 hex with node:crypto: synchronous, and far cheaper per call than Web Crypto for short strings. */
+export const sha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/** Client options from the connection settings. Commands report outcomes themselves, so the client logs nothing. */
+export function clientOptions(
+  connection: CliConfig & { pixelId: string; apiKey: string },
+  io: CliIO,
+): ConversionsOptions {
+  return {
+    pixelId: connection.pixelId,
+    apiKey: connection.apiKey,
+    ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
+    ...(connection.defaultCountry ? { defaultCountry: connection.defaultCountry } : {}),
+    ...(connection.integrationSource ? { integrationSource: connection.integrationSource } : {}),
+    fetch: io.fetch,
+    hash: sha256,
+    logger: { warn: () => {}, error: () => {} },
+  };
 }

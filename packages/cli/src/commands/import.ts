@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { appendFileSync, createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,9 +17,11 @@ import {
   type CliIO,
   CONNECTION_FLAGS,
   CONNECTION_HELP,
+  clientOptions,
   loadConfig,
   parseFlags,
   requireConnection,
+  sha256,
   table,
   UsageError,
 } from '../shared.js';
@@ -100,9 +101,6 @@ const ALIASES: Record<string, Field> = {
   ip_address: 'ip',
 };
 
-// Node's own SHA-256 is synchronous and far cheaper per call than Web Crypto for short strings.
-const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
-
 const key = (name: string) =>
   name
     .trim()
@@ -177,12 +175,7 @@ export function rowToInput(row: Row, defaults: { type?: string; actionSource?: s
   set('ipAddress', v.ip || undefined);
   set('userAgent', v.user_agent || undefined);
 
-  const id =
-    v.id ||
-    `row_${createHash('sha256')
-      .update(JSON.stringify(FIELDS.map((f) => v[f] ?? '')))
-      .digest('hex')
-      .slice(0, 32)}`;
+  const id = v.id || `row_${sha256(JSON.stringify(FIELDS.map((f) => v[f] ?? ''))).slice(0, 32)}`;
   const input: ConversionInput = {
     type: type as EventType,
     id,
@@ -330,17 +323,10 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
 
   let haltMessage: string | undefined;
   const conversions = createConversions({
-    pixelId: connection.pixelId,
-    apiKey: connection.apiKey,
-    ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
-    ...(connection.defaultCountry ? { defaultCountry: connection.defaultCountry } : {}),
-    ...(connection.integrationSource ? { integrationSource: connection.integrationSource } : {}),
-    fetch: flags['dry-run'] ? async () => new Response('{}') : io.fetch,
-    hash: sha256,
-    ...(flags['dry-run'] ? { validateOnly: true } : {}),
+    ...clientOptions(connection, io),
+    ...(flags['dry-run'] ? { validateOnly: true, fetch: async () => new Response('{}') } : {}),
     batch: { flushIntervalMs: 200, concurrency: 4 },
     retry: { maxDelayMs: 10_000 },
-    logger: { warn: () => {}, error: () => {} },
     hooks: {
       delivered: ({ ids }) => {
         summary.sent += ids.length;

@@ -12,9 +12,11 @@ import {
   type CliIO,
   CONNECTION_FLAGS,
   CONNECTION_HELP,
+  clientOptions,
   loadConfig,
   parseFlags,
   requireConnection,
+  sha256,
   UsageError,
 } from '../shared.js';
 
@@ -152,15 +154,9 @@ export async function send(argv: string[], io: CliIO): Promise<number> {
   const connection = requireConnection(config);
   let message = '';
   const conversions = createConversions({
-    pixelId: connection.pixelId,
-    apiKey: connection.apiKey,
-    ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
-    ...(connection.defaultCountry ? { defaultCountry: connection.defaultCountry } : {}),
-    ...(connection.integrationSource ? { integrationSource: connection.integrationSource } : {}),
+    ...clientOptions(connection, io),
     ...(flags['validate-only'] ? { validateOnly: true } : {}),
-    fetch: io.fetch,
     retry: { maxDelayMs: 5_000 },
-    logger: { warn: () => {}, error: () => {} },
     hooks: {
       deadLettered: (letter) => {
         message = `${letter.reason}: ${letter.message}`;
