@@ -139,11 +139,10 @@ export async function send(argv: string[], io: CliIO): Promise<number> {
   const context = { consent: 'granted' as const };
 
   if (flags['dry-run']) {
-    const built = await buildEvent(
-      input,
-      context,
-      config.defaultCountry ? { defaultCountry: config.defaultCountry } : {},
-    );
+    const built = await buildEvent(input, context, {
+      hash: sha256,
+      ...(config.defaultCountry ? { defaultCountry: config.defaultCountry } : {}),
+    });
     if (!built.ok) return reportIssues(built.issues, io);
     for (const warning of built.warnings) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
     const envelope = { ...(flags['validate-only'] ? { validate_only: true } : {}), events: [built.event] };
