@@ -501,3 +501,51 @@ describe('shutdown and secrets', () => {
     );
   });
 });
+
+describe('forRequest', () => {
+  const landing = (headers: Record<string, string> = {}) => ({
+    url: 'https://shop.example/checkout?oppref=gAAAAB-req',
+    header: (name: string) => headers[name],
+    ip: '198.51.100.9',
+  });
+
+  it('binds track and pixel to one event id and the request context', async () => {
+    const endpoint = fakeEndpoint();
+    const { conversions } = client(endpoint, {
+      pixel: { scriptUrl: 'http://127.0.0.1:8787/sdk/oaiq.min.js' },
+    });
+    const ads = conversions.forRequest(landing({ cookie: '__oaiq_consent=true', 'user-agent': 'UA/2' }), {
+      nonce: () => 'n0nce',
+    });
+    expect(ads.setCookies).toEqual(['__oppref=gAAAAB-req; Path=/; Max-Age=2592000; SameSite=Lax; Secure']);
+    expect(await ads.track({ type: 'order_created', data: { amount: 100, currency: 'USD' } })).toMatchObject({
+      status: 'queued',
+      id: ads.eventId,
+    });
+    const html = ads.pixel({ type: 'order_created', data: { amount: 100, currency: 'USD' } });
+    expect(html).toContain(`"event_id":"${ads.eventId}"`);
+    expect(html).toContain('nonce="n0nce"');
+    expect(html).toContain('http://127.0.0.1:8787/sdk/oaiq.min.js');
+    await conversions.flush();
+    expect(endpoint.requests[0]?.envelope.events[0]).toMatchObject({
+      id: ads.eventId,
+      oppref: 'gAAAAB-req',
+      source_url: 'https://shop.example/checkout',
+      user: { ip_address: '198.51.100.9', user_agent: 'UA/2' },
+    });
+  });
+
+  it('lets the app answer consent first and keeps a given event id', async () => {
+    const { conversions } = client(fakeEndpoint());
+    const denied = conversions.forRequest(landing({ cookie: '__oaiq_consent=true; __oppref=old' }), {
+      consent: 'denied',
+      eventId: 'order_9',
+    });
+    expect(denied.consent).toEqual({ state: 'denied', source: 'app' });
+    expect(denied.eventId).toBe('order_9');
+    expect(denied.setCookies).toEqual(['__oppref=; Path=/; Max-Age=0; SameSite=Lax; Secure']);
+    expect(await denied.track({ type: 'lead_created' })).toMatchObject({ status: 'skipped', source: 'app' });
+    expect(denied.pixel({ type: 'lead_created' })).not.toContain('measure');
+    await conversions.shutdown();
+  });
+});

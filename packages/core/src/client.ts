@@ -1,9 +1,12 @@
-import { type BuildOptions, buildEvent, type ConversionInput } from './build.js';
+import { type BuildOptions, buildEvent, type ConversionInput, createEventId } from './build.js';
 import {
+  appConsent,
   type ConsentDecision,
   type ConsentMode,
   type ConsentResolver,
+  type ConsentState,
   consentAllows,
+  defaultConsentResolvers,
   toConsentDecision,
 } from './consent.js';
 import {
@@ -75,6 +78,8 @@ export interface ConversionsOptions {
   endpoint?: string;
   /** Consent mode (default `opt-in`) and the resolvers that read consent from requests. */
   consent?: { mode?: ConsentMode; resolvers?: readonly ConsentResolver[] };
+  /** Where `pixel()` loads the pixel script from (e.g. the sandbox's stand-in pixel), and its debug flag. */
+  pixel?: { scriptUrl?: string; debug?: boolean };
   /** Attributes of the `__oppref` cookie written by {@link Conversions.readRequest}. */
   cookie?: { domain?: string; secure?: boolean; maxAgeSeconds?: number };
   /** ISO 3166-1 alpha-2 country for phones written without a country code. */
@@ -177,10 +182,58 @@ export interface Conversions {
   readRequest(incoming: IncomingRequest): RequestReading;
   /** Renders the pixel snippet for this client's pixel id. */
   pixel(options: Omit<PixelOptions, 'pixelId'>): string;
+  /**
+   * Everything an adapter attaches to one request: its context, consent, cookie writes, an event id,
+   * and `track`/`pixel` bound to them so that server event and pixel share the id.
+   */
+  forRequest(incoming: IncomingRequest, options?: ForRequestOptions): RequestConversions;
   deadLetters(options?: { limit?: number }): Promise<DeadLetter[]>;
   /** Puts dead letters (all, or those keys) back in the queue; returns how many. */
   replay(keys?: readonly string[]): Promise<number>;
 }
+
+/**
+ * Options of {@link Conversions.forRequest}.
+ *
+ * @example
+ * conversions.forRequest(incoming, { consent: session.adConsent, nonce: () => res.locals.cspNonce });
+ */
+export interface ForRequestOptions {
+  /** The app's own answer for this visitor; it decides before any cookie or header is read. */
+  consent?: ConsentState;
+  /** The response's CSP nonce, read when the pixel is rendered. */
+  nonce?: () => string | undefined;
+  /** Use this event id instead of a fresh one (e.g. an order id known up front). */
+  eventId?: string;
+}
+
+/**
+ * One request's view of the client, as adapters expose it (`req.chatgptAds` in Express).
+ *
+ * @example
+ * const ads = conversions.forRequest(incoming);
+ * await ads.track({ type: 'lead_created' });   // id: ads.eventId
+ * html += ads.pixel({ type: 'lead_created' });   // event_id: ads.eventId
+ */
+export interface RequestConversions {
+  readonly context: RequestContext;
+  readonly consent: ConsentDecision;
+  /** `Set-Cookie` values the response must carry (written by adapters). */
+  readonly setCookies: readonly string[];
+  /** The id of this request's conversion: `track` and `pixel` use it unless given another. */
+  readonly eventId: string;
+  track(input: ConversionInput): Promise<TrackResult>;
+  /** The pixel snippet, measuring `event` (if given) with `event_id` = its id or {@link eventId}. */
+  pixel(event?: PixelEventInput, options?: { nonce?: string }): string;
+}
+
+/**
+ * The event a page's pixel measures; `id` defaults to the request's event id.
+ *
+ * @example
+ * const event: PixelEventInput = { type: 'order_created', data: { amount: 12999, currency: 'USD' } };
+ */
+export type PixelEventInput = Omit<NonNullable<PixelOptions['event']>, 'id'> & { id?: string };
 
 /**
  * Thrown by {@link createConversions} for options that can never work. Messages never include the key.
@@ -684,6 +737,17 @@ export function createConversions(options: ConversionsOptions): Conversions {
     return stats();
   }
 
+  const resolvers = options.consent?.resolvers ?? defaultConsentResolvers();
+  function readWith(incoming: IncomingRequest, answer?: ConsentState): RequestReading {
+    return readRequest(incoming, {
+      consent: {
+        mode,
+        resolvers: answer && answer !== 'unknown' ? [appConsent(answer), ...resolvers] : resolvers,
+      },
+      ...(options.cookie ? { cookie: options.cookie } : {}),
+    });
+  }
+
   const client: Conversions & { toJSON(): unknown } = {
     pixelId,
     track,
@@ -696,12 +760,27 @@ export function createConversions(options: ConversionsOptions): Conversions {
       delete counters.halted;
       requestDrain();
     },
-    readRequest: (incoming) =>
-      readRequest(incoming, {
-        consent: { mode, ...(options.consent?.resolvers ? { resolvers: options.consent.resolvers } : {}) },
-        ...(options.cookie ? { cookie: options.cookie } : {}),
-      }),
-    pixel: (pixelOptions) => renderPixel({ mode, ...pixelOptions, pixelId }),
+    readRequest: (incoming) => readWith(incoming),
+    pixel: (pixelOptions) => renderPixel({ mode, ...options.pixel, ...pixelOptions, pixelId }),
+    forRequest(incoming, requestOptions = {}) {
+      const reading = readWith(incoming, requestOptions.consent);
+      const eventId = requestOptions.eventId ?? createEventId();
+      return {
+        context: reading.context,
+        consent: reading.consent,
+        setCookies: reading.setCookies,
+        eventId,
+        track: (input) => track({ ...input, id: input.id ?? eventId }, reading.context),
+        pixel: (event, pixelOptions = {}) => {
+          const nonce = pixelOptions.nonce ?? requestOptions.nonce?.();
+          return client.pixel({
+            consent: reading.consent.state,
+            ...(event ? { event: { ...event, id: event.id ?? eventId } } : {}),
+            ...(nonce ? { nonce } : {}),
+          });
+        },
+      };
+    },
     deadLetters: (listOptions) => outbox.deadLetters(listOptions),
     async replay(keys) {
       const count = await outbox.replay(keys);

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import type { Server } from 'node:http';
+import {
+  type ConsentState,
+  type Conversions,
+  type ConversionsOptions,
+  createConversions,
+  type RequestConversions,
+} from '@chatgpt-ads/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** ChatGPT Ads for this request: context, consent, event id, `track` and `pixel`. */
+      chatgptAds: RequestConversions;
+    }
+  }
+}
+
+/**
+ * Options of {@link chatgptAds}: the core client's options (or `conversions`, a client you made),
+ * plus how to read the app's own consent and the response's CSP nonce.
+ *
+ * @example
+ * const options: ChatgptAdsOptions = {
+ *   pixelId: process.env.OPENAI_ADS_PIXEL_ID!, apiKey: process.env.OPENAI_CONVERSIONS_API_KEY!,
+ *   consentFromRequest: (req) => (req.session?.adsConsent ? 'granted' : undefined),
+ * };
+ */
+export type ChatgptAdsOptions = (ConversionsOptions | { conversions: Conversions }) & {
+  /** The app's own consent answer for this request; asked before cookies and headers. */
+  consentFromRequest?: (req: Request) => ConsentState | undefined;
+  /** The CSP nonce for the pixel's script tag. Default: `res.locals.cspNonce ?? res.locals.nonce`. */
+  nonce?: (req: Request, res: Response) => string | undefined;
+};
+
+/**
+ * The middleware, with the client it uses.
+ *
+ * @example
+ * const ads = chatgptAds(options);
+ * app.use(ads);
+ * await ads.conversions.flush();
+ */
+export interface ChatgptAdsMiddleware extends RequestHandler {
+  readonly conversions: Conversions;
+}
+
+// Node's own SHA-256 costs about a microsecond a call; Web Crypto's about fifty.
+const nodeSha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+
+/**
+ * Express 4/5 middleware. On every request it reads consent, captures `oppref` into the
+ * `__oppref` cookie (or clears attribution cookies under a denial), and sets `req.chatgptAds`.
+ *
+ * @example
+ * import express from 'express';
+ * import { chatgptAds } from '@chatgpt-ads/express';
+ *
+ * const app = express();
+ * app.use(chatgptAds({ pixelId: process.env.OPENAI_ADS_PIXEL_ID!, apiKey: process.env.OPENAI_CONVERSIONS_API_KEY! }));
+ * app.post('/checkout', async (req, res) => {
+ *   await req.chatgptAds.track({ type: 'order_created', data: { amount: 12999, currency: 'USD' } });
+ *   res.send(`<html><head>${req.chatgptAds.pixel({ type: 'order_created' })}</head>…</html>`);
+ * });
+ */
+export function chatgptAds(options: ChatgptAdsOptions): ChatgptAdsMiddleware {
+  const conversions =
+    'conversions' in options ? options.conversions : createConversions({ hash: nodeSha256, ...options });
+  const nonceOf = options.nonce ?? defaultNonce;
+  const middleware = (req: Request, res: Response, next: NextFunction) => {
+    const ads = conversions.forRequest(
+      {
+        url: requestUrl(req),
+        header: (name) => req.get(name) ?? undefined,
+        ...(req.ip ? { ip: req.ip } : {}),
+      },
+      {
+        nonce: () => nonceOf(req, res),
+        ...withConsent(options.consentFromRequest?.(req)),
+      },
+    );
+    for (const cookie of ads.setCookies) res.append('Set-Cookie', cookie);
+    req.chatgptAds = ads;
+    next();
+  };
+  return Object.assign(middleware, { conversions });
+}
+
+/**
+ * Flushes queued conversions when the server closes or the process is asked to stop. Other
+ * SIGTERM/SIGINT handlers still run; when there are none, the process then stops as it would have.
+ * Returns a function that removes the listeners.
+ *
+ * @example
+ * const server = app.listen(3000);
+ * flushOnShutdown(server, ads);
+ */
+export function flushOnShutdown(
+  server: Server,
+  target: ChatgptAdsMiddleware | Conversions,
+  options: { signals?: NodeJS.Signals[]; timeoutMs?: number } = {},
+): () => void {
+  const conversions = 'track' in target ? target : target.conversions;
+  const shutdown = () => conversions.shutdown({ timeoutMs: options.timeoutMs ?? 10_000 });
+  const onClose = () => void shutdown();
+  server.on('close', onClose);
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const onSignal = (signal: NodeJS.Signals) => {
+    server.close();
+    void shutdown().finally(() => {
+      // With no other listener, do what the signal would have done without us.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  };
+  for (const signal of signals) process.once(signal, onSignal);
+  return () => {
+    server.off('close', onClose);
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+}
+
+function withConsent(state: ConsentState | undefined): { consent?: ConsentState } {
+  return state ? { consent: state } : {};
+}
+
+function defaultNonce(_req: Request, res: Response): string | undefined {
+  const nonce = res.locals.cspNonce ?? res.locals.nonce;
+  return typeof nonce === 'string' ? nonce : undefined;
+}
+
+// The page URL as the visitor saw it. req.protocol follows Express's `trust proxy` setting; the
+// forwarded host is used under the same rule.
+function requestUrl(req: Request): string {
+  const trust = req.app.get('trust proxy fn') as
+    | ((address: string | undefined, hop: number) => boolean)
+    | undefined;
+  const forwarded = req.get('x-forwarded-host')?.split(',')[0]?.trim();
+  const host = forwarded && trust?.(req.socket.remoteAddress, 0) ? forwarded : req.get('host');
+  return `${req.protocol}://${host ?? 'localhost'}${req.originalUrl}`;
+}

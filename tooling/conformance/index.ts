@@ -1,0 +1,177 @@
+// The adapter conformance suite. An adapter's test file calls `runConformance(harness)`; the harness
+// starts the real framework with the adapter and three routes:
+//   GET  /landing   200, any body
+//   GET  /redirect  302 to /landing (the query string is dropped, as many landing redirects do)
+//   POST /lead      track({ type: 'lead_created' }) with the request's context and event id, and answer
+//                   JSON { status, id, eventId, pixel } where pixel is the adapter's snippet for lead_created
+// `close()` must stop the app the framework's way, which must flush the client.
+import { type ConsentMode, type ConversionsOptions, consentAllows } from '@chatgpt-ads/core';
+import { type Sandbox, startSandbox } from '@chatgpt-ads/sandbox';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+export interface ConformanceApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ConformanceHarness {
+  name: string;
+  start(options: ConversionsOptions): Promise<ConformanceApp>;
+}
+
+const PIXEL = { pixelId: 'px_conformance', apiKey: 'sk_conformance' };
+const GRANTED = { cookie: '__oaiq_consent=true' };
+
+export function runConformance(harness: ConformanceHarness): void {
+  describe(`adapter conformance: ${harness.name}`, () => {
+    let sandbox: Sandbox;
+    let app: ConformanceApp | undefined;
+
+    beforeAll(async () => {
+      sandbox = await startSandbox({ port: 0, pixels: [PIXEL] });
+    });
+    afterAll(async () => {
+      await app?.close();
+      await sandbox.close();
+    });
+    beforeEach(async () => {
+      await app?.close();
+      app = undefined;
+      sandbox.reset();
+    });
+
+    async function start(mode: ConsentMode = 'opt-in') {
+      app = await harness.start({
+        ...PIXEL,
+        endpoint: sandbox.endpoint,
+        consent: { mode },
+        batch: { flushIntervalMs: 3_600_000 },
+        logger: { warn() {}, error() {} },
+      });
+      return app;
+    }
+    async function stop() {
+      await app?.close();
+      app = undefined;
+    }
+    async function request(path: string, init: { method?: string; headers?: Record<string, string> } = {}) {
+      const response = await fetch(`${app!.url}${path}`, { redirect: 'manual', ...init });
+      const text = await response.text();
+      return { status: response.status, setCookies: response.headers.getSetCookie(), text };
+    }
+    const opprefCookie = (setCookies: string[]) => setCookies.find((c) => c.startsWith('__oppref='));
+    const lead = async (headers: Record<string, string>) => {
+      const answer = await request('/lead?step=2', {
+        method: 'POST',
+        headers: { 'user-agent': 'ConformanceAgent/1.0', ...headers },
+      });
+      expect(answer.status).toBe(200);
+      return JSON.parse(answer.text) as { status: string; id?: string; eventId: string; pixel: string };
+    };
+
+    it('landing with oppref sets __oppref with the pixel cookie attributes', async () => {
+      await start();
+      const { status, setCookies } = await request('/landing?utm_source=chatgpt&oppref=gAAAAB-landing_1', {
+        headers: GRANTED,
+      });
+      expect(status).toBe(200);
+      const cookie = opprefCookie(setCookies);
+      expect(cookie).toBeDefined();
+      const parts = cookie!.split(';').map((p) => p.trim().toLowerCase());
+      expect(parts[0]).toBe('__oppref=gaaaab-landing_1');
+      expect(parts).toContain('path=/');
+      expect(parts).toContain('max-age=2592000');
+      expect(parts).toContain('samesite=lax');
+      expect(parts).not.toContain('httponly');
+      expect(parts.some((p) => p.startsWith('domain='))).toBe(false);
+    });
+
+    it('a repeated ?oppref= uses the first value', async () => {
+      await start();
+      const { setCookies } = await request('/landing?oppref=first-1&oppref=second-2', { headers: GRANTED });
+      expect(opprefCookie(setCookies)).toMatch(/^__oppref=first-1;/);
+    });
+
+    it('a redirect that drops the query string still sets the cookie', async () => {
+      await start();
+      const { status, setCookies } = await request('/redirect?oppref=gAAAAB-redirect', { headers: GRANTED });
+      expect(status).toBe(302);
+      expect(opprefCookie(setCookies)).toMatch(/^__oppref=gAAAAB-redirect;/);
+    });
+
+    it('a later conversion carries the cookie value byte for byte, percent-encoding included', async () => {
+      await start();
+      const answer = await lead({ cookie: '__oaiq_consent=true; __oppref=gAAAAB%2Babc-1; __obref=ob-1' });
+      expect(answer.status).toBe('queued');
+      await stop();
+      expect(sandbox.events()).toHaveLength(1);
+      expect(sandbox.events()[0]?.event).toMatchObject({ oppref: 'gAAAAB%2Babc-1', user: { obref: 'ob-1' } });
+    });
+
+    for (const mode of ['opt-in', 'opt-out'] as const) {
+      for (const [state, headers] of [
+        ['granted', GRANTED],
+        ['denied', { 'sec-gpc': '1' }],
+        ['unknown', {}],
+      ] as const) {
+        const allowed = consentAllows(mode, state);
+        it(`${mode}, consent ${state}: ${allowed ? 'cookie written and conversion sent' : 'no cookie, nothing sent'}`, async () => {
+          await start(mode);
+          const landing = await request('/landing?oppref=gAAAAB-consent', { headers });
+          expect(Boolean(opprefCookie(landing.setCookies))).toBe(allowed);
+          const answer = await lead({
+            ...headers,
+            cookie: ['cookie' in headers ? headers.cookie : '', '__oppref=gAAAAB-consent']
+              .filter(Boolean)
+              .join('; '),
+          });
+          expect(answer.status).toBe(allowed ? 'queued' : 'skipped');
+          await stop();
+          expect(sandbox.events()).toHaveLength(allowed ? 1 : 0);
+          expect(sandbox.requests()).toHaveLength(allowed ? 1 : 0);
+        });
+      }
+    }
+
+    it('a denial clears existing attribution cookies', async () => {
+      await start();
+      const { setCookies } = await request('/landing?oppref=new', {
+        headers: { cookie: '__oaiq_consent=false; __oppref=old; __obref=ob' },
+      });
+      expect(setCookies.find((c) => c.startsWith('__oppref='))).toMatch(/^__oppref=;.*Max-Age=0/i);
+      expect(setCookies.find((c) => c.startsWith('__obref='))).toMatch(/^__obref=;.*Max-Age=0/i);
+    });
+
+    it.each([
+      ['a semicolon', 'a;b'],
+      ['a comma', 'a,b'],
+      ['over 2,048 characters', 'x'.repeat(2049)],
+    ])('an unsafe oppref (%s) is refused', async (_label, value) => {
+      await start();
+      const landing = await request(`/landing?oppref=${value}`, { headers: GRANTED });
+      expect(opprefCookie(landing.setCookies)).toBeUndefined();
+    });
+
+    it('IP, user agent and source URL (without query) reach the event, and its id is the pixel event_id', async () => {
+      const base = (await start()).url;
+      const answer = await lead({ cookie: '__oaiq_consent=true' });
+      expect(answer.id).toBe(answer.eventId);
+      expect(answer.pixel).toContain(`"event_id":"${answer.eventId}"`);
+      expect(answer.pixel).toContain('oaiq("measure","lead_created"');
+      await stop();
+      const event = sandbox.events()[0]?.event as unknown as Record<string, unknown> & { user: Record<string, string> };
+      expect(event.id).toBe(answer.eventId);
+      expect(event.user.ip_address).toMatch(/^(127\.0\.0\.1|::1)$/);
+      expect(event.user.user_agent).toBe('ConformanceAgent/1.0');
+      expect(event.source_url).toBe(`${base}/lead`);
+    });
+
+    it('shutdown delivers what is queued', async () => {
+      await start();
+      for (let i = 0; i < 3; i++) expect((await lead(GRANTED)).status).toBe('queued');
+      expect(sandbox.events()).toHaveLength(0);
+      await stop();
+      expect(sandbox.events()).toHaveLength(3);
+    });
+  });
+}
