@@ -159,7 +159,9 @@ export function runConformance(harness: ConformanceHarness): void {
       expect(answer.pixel).toContain(`"event_id":"${answer.eventId}"`);
       expect(answer.pixel).toContain('oaiq("measure","lead_created"');
       await stop();
-      const event = sandbox.events()[0]?.event as unknown as Record<string, unknown> & { user: Record<string, string> };
+      const event = sandbox.events()[0]?.event as unknown as Record<string, unknown> & {
+        user: Record<string, string>;
+      };
       expect(event.id).toBe(answer.eventId);
       expect(event.user.ip_address).toMatch(/^(127\.0\.0\.1|::1)$/);
       expect(event.user.user_agent).toBe('ConformanceAgent/1.0');

@@ -58,7 +58,10 @@ describe('@chatgpt-ads/express', () => {
       const landing = await fetch(`${url}/order?oppref=click-1`, { method: 'POST', headers });
       await ads.conversions.shutdown();
       await stop(server);
-      const event = sandbox.events()[0]?.event as unknown as { source_url: string; user: { ip_address: string } };
+      const event = sandbox.events()[0]?.event as unknown as {
+        source_url: string;
+        user: { ip_address: string };
+      };
       if (trust) {
         expect(event.source_url).toBe('https://shop.example/order');
         expect(event.user.ip_address).toBe('203.0.113.50');
