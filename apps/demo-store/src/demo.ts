@@ -1,0 +1,217 @@
+// `pnpm demo`: the sandbox plus the demo store, on free ports if the usual ones are taken.
+// `pnpm demo --walk`: a scripted visitor goes through the funnel over HTTP, then the sandbox's
+// records are printed and everything stops.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { type Sandbox, type StoredEvent, startSandbox } from '@chatgpt-ads/sandbox';
+import { createStore } from './store.js';
+
+export interface RunningDemo {
+  sandbox: Sandbox;
+  storeUrl: string;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startDemo(
+  options: { storePort?: number; sandboxPort?: number; log?: (line: string) => void } = {},
+): Promise<RunningDemo> {
+  const log = options.log ?? (() => {});
+  let sandbox: Sandbox;
+  try {
+    sandbox = await startSandbox({ port: options.sandboxPort ?? 8787 });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    log(`port ${options.sandboxPort ?? 8787} is in use; the sandbox takes a free port instead`);
+    sandbox = await startSandbox({ port: 0 });
+  }
+  const { app, ads } = createStore({ endpoint: sandbox.endpoint, pixelScriptUrl: sandbox.pixelScriptUrl });
+  const server = await listen(app, options.storePort ?? 3000).catch(async (error: { code?: string }) => {
+    if (error.code !== 'EADDRINUSE') throw error;
+    log(`port ${options.storePort ?? 3000} is in use; the store takes a free port instead`);
+    return listen(app, 0);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    sandbox,
+    storeUrl: `http://localhost:${port}`,
+    flush: async () => {
+      await ads.conversions.flush();
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await ads.conversions.shutdown();
+      await sandbox.close();
+    },
+  };
+}
+
+function listen(app: ReturnType<typeof createStore>['app'], port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port);
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** A browser-less visitor: keeps cookies, follows redirects, and plays the pixel's part. */
+class Visitor {
+  readonly cookies = new Map<string, string>();
+  constructor(
+    private readonly base: string,
+    private readonly sandbox: Sandbox,
+  ) {}
+
+  async go(path: string, form?: Record<string, string>): Promise<string> {
+    let url = new URL(path, this.base).href;
+    let init: RequestInit = form
+      ? {
+          method: 'POST',
+          body: new URLSearchParams(form),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }
+      : {};
+    for (let hop = 0; hop < 5; hop++) {
+      const response = await fetch(url, {
+        ...init,
+        redirect: 'manual',
+        headers: {
+          ...(init.headers as Record<string, string>),
+          cookie: this.cookieHeader(),
+          'user-agent': 'chatgpt-ads demo walker',
+        },
+      });
+      this.keep(response.headers.getSetCookie());
+      const html = await response.text();
+      const location = response.headers.get('location');
+      if (!location) {
+        await this.playPixel(html, url);
+        return html;
+      }
+      url = new URL(location, url).href;
+      init = {};
+    }
+    throw new Error('too many redirects');
+  }
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  private keep(setCookies: string[]): void {
+    for (const cookie of setCookies) {
+      const [pair = '', ...attributes] = cookie.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const expired = attributes.some(
+        (a) => /^\s*max-age=0$/i.test(a) || /^\s*expires=thu, 01 jan 1970/i.test(a),
+      );
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, pair.slice(eq + 1).trim());
+    }
+  }
+
+  // What the pixel does on the page: a measure call becomes a pixel_sdk event with the same id.
+  private async playPixel(html: string, pageUrl: string): Promise<void> {
+    const start = html.indexOf('oaiq("measure",');
+    if (start === -1) return;
+    const end = html.indexOf(');</script>', start);
+    const [event, data, options] = JSON.parse(`[${html.slice(start + 'oaiq("measure",'.length, end)}]`);
+    const pid = /"pixelId":"([^"]+)"/.exec(html)?.[1] ?? '';
+    const page = new URL(pageUrl);
+    await fetch(`${this.sandbox.url}/v1/sdk/events?pid=${encodeURIComponent(pid)}`, {
+      method: 'POST',
+      body: JSON.stringify({
+        event,
+        data,
+        event_id: options.event_id,
+        oppref: this.cookies.get('__oppref'),
+        source_url: `${page.origin}${page.pathname}`,
+        timestamp_ms: Date.now(),
+      }),
+    });
+  }
+}
+
+/** Walks the funnel: land from an ad, accept consent, send a lead, book, buy. Returns the sandbox's events. */
+export async function walk(demo: RunningDemo, oppref = 'demo-click-1'): Promise<StoredEvent[]> {
+  const visitor = new Visitor(demo.storeUrl, demo.sandbox);
+  await visitor.go(`/?oppref=${oppref}`);
+  await visitor.go('/consent', { choice: 'accept', back: `/?oppref=${oppref}` });
+  await visitor.go('/lead', { name: 'Alex Rivera', email: 'alex@example.com', phone: '+1 (415) 555-2671' });
+  await visitor.go('/book', { email: 'alex@example.com', day: 'Saturday' });
+  await visitor.go('/cart/add', { sku: 'grinder' });
+  await visitor.go('/cart/add', { sku: 'beans-ethiopia' });
+  await visitor.go('/checkout', {
+    email: 'alex@example.com',
+    firstName: 'Alex',
+    lastName: 'Rivera',
+    country: 'US',
+  });
+  await demo.flush();
+  return demo.sandbox.events();
+}
+
+/** The sandbox's records as a small table. */
+export function eventTable(events: readonly StoredEvent[]): string {
+  const rows = [
+    ['type', 'id', 'channel', 'dedup', 'oppref'],
+    ...events.map((e) => [
+      e.event.type,
+      e.event.id,
+      e.channel,
+      e.duplicateOf === undefined ? 'first' : `duplicate of #${e.duplicateOf}`,
+      typeof e.event.oppref === 'string' ? e.event.oppref : '-',
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => String(cell).padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { walk: { type: 'boolean' }, port: { type: 'string' }, 'sandbox-port': { type: 'string' } },
+  });
+  const demo = await startDemo({
+    ...(values.port ? { storePort: Number(values.port) } : {}),
+    ...(values['sandbox-port'] ? { sandboxPort: Number(values['sandbox-port']) } : {}),
+    log: (line) => console.log(line),
+  });
+  console.log(
+    `\nChatGPT Ads demo\n  store     ${demo.storeUrl}\n  sandbox   ${demo.sandbox.url}   (inspector: everything the store sends)\n`,
+  );
+  if (values.walk) {
+    console.log('Walking the funnel as a visitor who came from a ChatGPT ad…\n');
+    console.log(eventTable(await walk(demo)));
+    console.log(
+      '\nEach conversion arrives twice with one id: the first copy counts, the other is deduplicated.',
+    );
+    await demo.close();
+    return;
+  }
+  console.log(`Open ${demo.storeUrl}/?oppref=demo-click-1 to arrive as if from a ChatGPT ad. Ctrl-C stops.`);
+  const stop = async () => {
+    await demo.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

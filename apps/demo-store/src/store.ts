@@ -1,0 +1,198 @@
+// The demo storefront: an ordinary Express app with @chatgpt-ads/express added in two lines.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { ContentInput } from '@chatgpt-ads/core';
+import { type ChatgptAdsMiddleware, chatgptAds } from '@chatgpt-ads/express';
+import express, { type Request, type Response } from 'express';
+import {
+  bookBody,
+  CURRENCY,
+  cartBody,
+  layout,
+  leadBody,
+  PRODUCTS,
+  type Product,
+  shopBody,
+  thanksBody,
+} from './views.js';
+
+export interface StoreOptions {
+  /** The Conversions API endpoint: the sandbox's in the demo. */
+  endpoint: string;
+  /** Where pages load the pixel from: the sandbox's stand-in pixel in the demo. */
+  pixelScriptUrl: string;
+  pixelId?: string;
+  apiKey?: string;
+  flushIntervalMs?: number;
+}
+
+const CONSENT_COOKIE = 'demo_consent';
+const CART_COOKIE = 'demo_cart';
+
+export function createStore(options: StoreOptions): { app: express.Express; ads: ChatgptAdsMiddleware } {
+  const app = express();
+  const sandboxOrigin = new URL(options.pixelScriptUrl).origin;
+
+  // A per-response CSP nonce: the pixel snippet carries it, proving the integration works under a strict CSP.
+  app.use((_req, res, next) => {
+    const nonce = randomBytes(16).toString('base64');
+    res.locals.cspNonce = nonce;
+    res.setHeader(
+      'content-security-policy',
+      `default-src 'self'; script-src 'nonce-${nonce}' ${sandboxOrigin}; connect-src 'self' ${sandboxOrigin}; ` +
+        `img-src 'self' data: ${sandboxOrigin}; style-src 'self' 'unsafe-inline'; form-action 'self'`,
+    );
+    next();
+  });
+
+  const ads = chatgptAds({
+    pixelId: options.pixelId ?? 'px_demo_store',
+    apiKey: options.apiKey ?? 'sk_demo_store',
+    endpoint: options.endpoint,
+    pixel: { scriptUrl: options.pixelScriptUrl },
+    batch: { flushIntervalMs: options.flushIntervalMs ?? 1000 },
+    // The store's own banner decides; without an answer nothing is stored or sent (opt-in).
+    consentFromRequest: (req) => {
+      const choice = readCookie(req, CONSENT_COOKIE);
+      return choice === 'granted' || choice === 'denied' ? choice : undefined;
+    },
+  });
+  app.use(ads);
+  app.use(express.urlencoded({ extended: false }));
+
+  type PixelEvent = Parameters<Request['chatgptAds']['pixel']>[0];
+  const render = (
+    req: Request,
+    res: Response,
+    title: string,
+    body: string,
+    event?: PixelEvent,
+    cartCount?: number,
+  ) => {
+    res.type('html').send(
+      layout({
+        title,
+        body,
+        pixel: req.chatgptAds.pixel(event),
+        nonce: res.locals.cspNonce,
+        consent: req.chatgptAds.consent.state,
+        cartCount: cartCount ?? cartLines(req).reduce((n, l) => n + l.quantity, 0),
+      }),
+    );
+  };
+
+  app.get('/', (req, res) => render(req, res, 'Shop', shopBody()));
+  app.post('/consent', (req, res) => {
+    const choice = req.body.choice === 'accept' ? 'granted' : 'denied';
+    res.cookie(CONSENT_COOKIE, choice, { path: '/', maxAge: 365 * 86_400_000, sameSite: 'lax' });
+    if (choice === 'denied') {
+      // Forget any click id the moment the visitor says no.
+      for (const name of ['__oppref', '__obref']) res.clearCookie(name, { path: '/' });
+    }
+    const back = typeof req.body.back === 'string' && req.body.back.startsWith('/') ? req.body.back : '/';
+    res.redirect(303, back);
+  });
+
+  app.get('/lead', (req, res) => render(req, res, 'Wholesale', leadBody()));
+  app.post('/lead', async (req, res) => {
+    const id = `lead_${randomUUID().slice(0, 8)}`;
+    const { name = '', email, phone } = req.body;
+    const [firstName, ...rest] = String(name).trim().split(/\s+/);
+    await req.chatgptAds.track({
+      type: 'lead_created',
+      id,
+      user: { email, phone, firstName, lastName: rest.join(' ') },
+    });
+    render(
+      req,
+      res,
+      'Thanks',
+      thanksBody('Thanks, we will be in touch', 'A roaster will call you within a day.', id),
+      {
+        type: 'lead_created',
+        id,
+      },
+    );
+  });
+
+  app.get('/book', (req, res) => render(req, res, 'Tasting', bookBody()));
+  app.post('/book', async (req, res) => {
+    const id = `booking_${randomUUID().slice(0, 8)}`;
+    await req.chatgptAds.track({ type: 'appointment_scheduled', id, user: { email: req.body.email } });
+    render(
+      req,
+      res,
+      'Booked',
+      thanksBody('Your tasting is booked', `See you on ${req.body.day ?? 'Saturday'}.`, id),
+      {
+        type: 'appointment_scheduled',
+        id,
+      },
+    );
+  });
+
+  app.get('/cart', (req, res) => render(req, res, 'Cart', cartBody(cartLines(req))));
+  app.post('/cart/add', (req, res) => {
+    const cart = readCart(req);
+    if (PRODUCTS.some((p) => p.sku === req.body.sku)) cart[req.body.sku] = (cart[req.body.sku] ?? 0) + 1;
+    res.cookie(CART_COOKIE, JSON.stringify(cart), { path: '/', sameSite: 'lax' });
+    res.redirect(303, '/cart');
+  });
+  app.post('/checkout', async (req, res) => {
+    const lines = cartLines(req);
+    if (lines.length === 0) return res.redirect(303, '/cart');
+    const id = `order_${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+    const contents: ContentInput[] = lines.map((l) => ({
+      id: l.product.sku,
+      name: l.product.name,
+      contentType: 'product',
+      quantity: l.quantity,
+      amount: l.product.price,
+    }));
+    const data = {
+      amount: lines.reduce((sum, l) => sum + l.product.price * l.quantity, 0),
+      currency: CURRENCY,
+      contents,
+    };
+    await req.chatgptAds.track({
+      type: 'order_created',
+      id,
+      data,
+      user: {
+        email: req.body.email,
+        firstName: req.body.firstName,
+        lastName: req.body.lastName,
+        country: req.body.country,
+      },
+    });
+    res.clearCookie(CART_COOKIE, { path: '/' });
+    const thanks = thanksBody('Order placed', 'Your coffee ships tomorrow.', id);
+    render(req, res, 'Order placed', thanks, { type: 'order_created', id, data }, 0);
+  });
+
+  return { app, ads };
+}
+
+function readCookie(req: Request, name: string): string | undefined {
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+function readCart(req: Request): Record<string, number> {
+  try {
+    const parsed = JSON.parse(readCookie(req, CART_COOKIE) ?? '{}');
+    return parsed && typeof parsed === 'object' ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+function cartLines(req: Request): Array<{ product: Product; quantity: number }> {
+  const cart = readCart(req);
+  return PRODUCTS.filter((p) => (cart[p.sku] ?? 0) > 0).map((product) => ({
+    product,
+    quantity: cart[product.sku]!,
+  }));
+}
