@@ -36,7 +36,7 @@ export const PRODUCTS: readonly Product[] = [
   },
 ];
 
-export function escape(value: unknown): string {
+export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -69,7 +69,7 @@ export function layout(page: Page): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(page.title)} · Northwind Coffee</title>
+<title>${escapeHtml(page.title)} · Northwind Coffee</title>
 <link rel="icon" href="data:,">
 ${page.pixel}
 <style>
@@ -110,10 +110,10 @@ ${page.pixel}
 </header>
 <main>
 ${page.body}
-<p class="fine">Demo store of chatgpt-ads. Conversions go to the local sandbox, never to OpenAI. Consent: ${escape(page.consent)}.</p>
+<p class="fine">Demo store of chatgpt-ads. Conversions go to the local sandbox, never to OpenAI. Consent: ${escapeHtml(page.consent)}.</p>
 </main>
 ${banner}
-<script nonce="${escape(page.nonce)}">
+<script nonce="${escapeHtml(page.nonce)}">
   document.querySelectorAll('input[name=back]').forEach(function (input) { input.value = location.pathname + location.search; });
 </script>
 </body>
@@ -123,11 +123,11 @@ ${banner}
 export function shopBody(): string {
   const cards = PRODUCTS.map(
     (p) => `<div class="card">
-      <div class="swatch" style="background:${escape(p.color)}"></div>
-      <div class="info"><h3>${escape(p.name)}</h3><p>${escape(p.blurb)}</p>
+      <div class="swatch" style="background:${escapeHtml(p.color)}"></div>
+      <div class="info"><h3>${escapeHtml(p.name)}</h3><p>${escapeHtml(p.blurb)}</p>
         <form method="post" action="/cart/add" class="row"><strong>${money(p.price)}</strong>
-          <input type="hidden" name="sku" value="${escape(p.sku)}">
-          <button data-testid="add-${escape(p.sku)}">Add to cart</button></form></div>
+          <input type="hidden" name="sku" value="${escapeHtml(p.sku)}">
+          <button data-testid="add-${escapeHtml(p.sku)}">Add to cart</button></form></div>
     </div>`,
   ).join('');
   return `<h1>Single-origin coffee, roasted this week</h1>
@@ -161,7 +161,7 @@ export function cartBody(lines: ReadonlyArray<{ product: Product; quantity: numb
   const rows = lines
     .map(
       (l) =>
-        `<tr><td>${escape(l.product.name)}</td><td>${l.quantity}</td><td>${money(l.product.price * l.quantity)}</td></tr>`,
+        `<tr><td>${escapeHtml(l.product.name)}</td><td>${l.quantity}</td><td>${money(l.product.price * l.quantity)}</td></tr>`,
     )
     .join('');
   return `<h1>Checkout</h1>
@@ -176,7 +176,7 @@ export function cartBody(lines: ReadonlyArray<{ product: Product; quantity: numb
 }
 
 export function thanksBody(title: string, text: string, id: string): string {
-  return `<h1>${escape(title)}</h1><p class="lead">${escape(text)}</p>
-  <p>Reference: <code data-testid="conversion-id">${escape(id)}</code>. The server and the pixel both report it with this id,
+  return `<h1>${escapeHtml(title)}</h1><p class="lead">${escapeHtml(text)}</p>
+  <p>Reference: <code data-testid="conversion-id">${escapeHtml(id)}</code>. The server and the pixel both report it with this id,
   so ChatGPT Ads counts it once.</p><p><a class="button" href="/">Continue shopping</a></p>`;
 }
