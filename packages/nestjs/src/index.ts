@@ -1,0 +1,258 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type {
+  ConsentState,
+  ConversionInput,
+  Conversions,
+  ConversionsOptions,
+  EventType,
+  PixelEventInput,
+  RequestContext,
+  RequestConversions,
+  TrackResult,
+} from '@chatgpt-ads/core';
+import { chatgptAds, type ChatgptAdsMiddleware as ExpressMiddleware } from '@chatgpt-ads/express';
+import {
+  applyDecorators,
+  type CallHandler,
+  ConfigurableModuleBuilder,
+  createParamDecorator,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  type MiddlewareConsumer,
+  Module,
+  type NestInterceptor,
+  type NestMiddleware,
+  type OnApplicationShutdown,
+  SetMetadata,
+  UseInterceptors,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { NextFunction, Request, Response } from 'express';
+import { from, mergeMap, type Observable } from 'rxjs';
+
+/**
+ * Options of {@link ChatgptAdsModule}: the core client's options (or `conversions`, a client you
+ * made), plus the app's own consent answer and the CSP nonce, as in `@chatgpt-ads/express`.
+ *
+ * @example
+ * ChatgptAdsModule.forRoot({ pixelId: 'px_123', apiKey: process.env.OPENAI_CONVERSIONS_API_KEY!, isGlobal: true });
+ */
+export type ChatgptAdsModuleOptions = (ConversionsOptions | { conversions: Conversions }) & {
+  consentFromRequest?: (req: Request) => ConsentState | undefined;
+  nonce?: (req: Request, res: Response) => string | undefined;
+  /** Time `onApplicationShutdown` gives queued conversions. Default 10 s. */
+  shutdownTimeoutMs?: number;
+};
+
+/**
+ * Injection token of the core `Conversions` client the module creates.
+ *
+ * @example
+ * constructor(@Inject(CHATGPT_ADS_CLIENT) private readonly conversions: Conversions) {}
+ */
+export const CHATGPT_ADS_CLIENT = Symbol.for('@chatgpt-ads/nestjs:client');
+
+/**
+ * Injection token of {@link ChatgptAdsService}, for code that injects by token rather than by class.
+ *
+ * @example
+ * constructor(@Inject(CHATGPT_ADS) private readonly ads: ChatgptAdsService) {}
+ */
+export const CHATGPT_ADS = Symbol.for('@chatgpt-ads/nestjs:service');
+
+const TRACK_CONVERSION = Symbol.for('@chatgpt-ads/nestjs:track-conversion');
+
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
+  new ConfigurableModuleBuilder<ChatgptAdsModuleOptions>()
+    .setClassMethodName('forRoot')
+    .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    .build();
+
+/**
+ * Where the middleware keeps the current request's view, so the service finds it without `req`.
+ * AsyncLocalStorage rather than request-scoped providers: singletons stay singletons, and the view
+ * follows the request through awaits and into any provider the handler calls.
+ */
+@Injectable()
+export class ChatgptAdsRequestStore extends AsyncLocalStorage<RequestConversions> {}
+
+/**
+ * Sends conversions. Inside a request it uses that request's click id, consent, IP, user agent and
+ * page URL; outside one (a queue worker, a cron job) pass a context yourself.
+ *
+ * @example
+ * await this.ads.track({ type: 'lead_created', user: { email } });
+ */
+@Injectable()
+export class ChatgptAdsService implements OnApplicationShutdown {
+  constructor(
+    @Inject(CHATGPT_ADS_CLIENT) readonly conversions: Conversions,
+    @Inject(ChatgptAdsRequestStore) private readonly store: ChatgptAdsRequestStore,
+    @Inject(MODULE_OPTIONS_TOKEN) private readonly options: ChatgptAdsModuleOptions,
+  ) {}
+
+  /** The current request's view (`undefined` outside a request). */
+  get request(): RequestConversions | undefined {
+    return this.store.getStore();
+  }
+
+  /**
+   * Tracks a conversion. `from` is a request (`@Req()`), a context, or omitted inside a request.
+   * Inside a request, `input.id` defaults to the request's event id.
+   */
+  track(input: ConversionInput, from?: Request | RequestContext): Promise<TrackResult> {
+    const fromRequest = from && 'chatgptAds' in from ? (from as Request).chatgptAds : undefined;
+    if (fromRequest) return fromRequest.track(input);
+    if (from) return this.conversions.track(input, from as RequestContext);
+    const current = this.store.getStore();
+    return current ? current.track(input) : this.conversions.track(input);
+  }
+
+  /** The current request's event id, for the page's pixel. */
+  eventId(): string | undefined {
+    return this.store.getStore()?.eventId;
+  }
+
+  /** The pixel snippet for the current request (empty outside a request). */
+  pixel(event?: PixelEventInput): string {
+    return this.store.getStore()?.pixel(event) ?? '';
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.conversions.shutdown({ timeoutMs: this.options.shutdownTimeoutMs ?? 10_000 });
+  }
+}
+
+/** Captures oppref and consent on every request (the Express adapter), inside the request store. */
+@Injectable()
+export class ChatgptAdsMiddleware implements NestMiddleware {
+  private readonly express: ExpressMiddleware;
+
+  constructor(
+    @Inject(CHATGPT_ADS_CLIENT) conversions: Conversions,
+    @Inject(ChatgptAdsRequestStore) private readonly store: ChatgptAdsRequestStore,
+    @Inject(MODULE_OPTIONS_TOKEN) options: ChatgptAdsModuleOptions,
+  ) {
+    this.express = chatgptAds({
+      conversions,
+      ...(options.consentFromRequest ? { consentFromRequest: options.consentFromRequest } : {}),
+      ...(options.nonce ? { nonce: options.nonce } : {}),
+    });
+  }
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    this.express(req, res, (error?: unknown) => {
+      if (error) next(error);
+      else this.store.run(req.chatgptAds, next);
+    });
+  }
+}
+
+interface TrackMetadata {
+  type: EventType;
+  mapper?: (result: unknown, req: Request) => Omit<ConversionInput, 'type'> | undefined;
+}
+
+/** Sends the conversion of a `@TrackConversion` handler once it has succeeded. */
+@Injectable()
+export class TrackConversionInterceptor implements NestInterceptor {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(ChatgptAdsService) private readonly ads: ChatgptAdsService,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const meta = this.reflector.get<TrackMetadata | undefined>(TRACK_CONVERSION, context.getHandler());
+    if (!meta) return next.handle();
+    const req = context.switchToHttp().getRequest<Request>();
+    // Only a value reaching the response is a conversion; an error skips this entirely.
+    return next.handle().pipe(
+      mergeMap((result) => {
+        const input = meta.mapper ? meta.mapper(result, req) : {};
+        if (input === undefined) return from([result]);
+        return from(this.ads.track({ ...input, type: meta.type } as ConversionInput, req).then(() => result));
+      }),
+    );
+  }
+}
+
+/**
+ * Sends a conversion when the handler succeeds; `mapper` turns the handler's result into the event's
+ * data (return `undefined` to send nothing). Never sends when the handler throws.
+ *
+ * @example
+ * @Post('orders')
+ * @TrackConversion('order_created', (order: Order) => ({ id: order.id, data: { amount: order.total, currency: 'USD' } }))
+ * create(@Body() body: CreateOrder) { return this.orders.create(body); }
+ */
+export function TrackConversion<T = unknown>(
+  type: EventType,
+  mapper?: (result: T, req: Request) => Omit<ConversionInput, 'type'> | undefined,
+): MethodDecorator {
+  return applyDecorators(
+    SetMetadata(TRACK_CONVERSION, { type, mapper } as TrackMetadata),
+    UseInterceptors(TrackConversionInterceptor),
+  );
+}
+
+/**
+ * The current request's conversion id, to hand to the page's pixel.
+ *
+ * @example
+ * @Get('thanks')
+ * thanks(@ConversionId() eventId: string) { return { eventId }; }
+ */
+export const ConversionId = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  return context.switchToHttp().getRequest<Request>().chatgptAds?.eventId;
+});
+
+// The client given, or one made as the Express adapter makes it (hashing with node:crypto).
+function clientFrom(options: ChatgptAdsModuleOptions): Conversions {
+  return 'conversions' in options ? options.conversions : chatgptAds(options).conversions;
+}
+
+/**
+ * The module: `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`, with
+ * `isGlobal` to make the service injectable everywhere. Its middleware runs on every route.
+ *
+ * @example
+ * @Module({
+ *   imports: [
+ *     ChatgptAdsModule.forRootAsync({
+ *       isGlobal: true,
+ *       imports: [ConfigModule],
+ *       inject: [ConfigService],
+ *       useFactory: (config: ConfigService) => ({
+ *         pixelId: config.getOrThrow('OPENAI_ADS_PIXEL_ID'),
+ *         apiKey: config.getOrThrow('OPENAI_CONVERSIONS_API_KEY'),
+ *       }),
+ *     }),
+ *   ],
+ * })
+ * export class AppModule {}
+ */
+@Module({
+  providers: [
+    { provide: CHATGPT_ADS_CLIENT, useFactory: clientFrom, inject: [MODULE_OPTIONS_TOKEN] },
+    ChatgptAdsRequestStore,
+    ChatgptAdsService,
+    { provide: CHATGPT_ADS, useExisting: ChatgptAdsService },
+    TrackConversionInterceptor,
+  ],
+  exports: [
+    CHATGPT_ADS_CLIENT,
+    CHATGPT_ADS,
+    ChatgptAdsService,
+    TrackConversionInterceptor,
+    ChatgptAdsRequestStore,
+  ],
+})
+export class ChatgptAdsModule extends ConfigurableModuleClass {
+  configure(consumer: MiddlewareConsumer): void {
+    // Express 5's router needs a named wildcard to match "/" as well.
+    consumer.apply(ChatgptAdsMiddleware).forRoutes('{*splat}');
+  }
+}
+
+export { MODULE_OPTIONS_TOKEN as CHATGPT_ADS_OPTIONS };

@@ -1,0 +1,4 @@
+import { runConformance } from '@tooling/conformance';
+import { nestHarness } from './harness.js';
+
+runConformance(nestHarness('NestJS 12 (Express platform)'));

@@ -1,0 +1,13 @@
+import { createRequire } from 'node:module';
+import * as common from '@nestjs/common';
+import { runConformance } from '@tooling/conformance';
+import { expect, it } from 'vitest';
+import { nestHarness } from '../../../packages/nestjs/test/harness.js';
+
+it('imports of @nestjs/common resolve to NestJS 11', () => {
+  const require = createRequire(import.meta.url);
+  expect(require('@nestjs/common/package.json').version).toMatch(/^11\./);
+  expect(common.Controller).toBe(require('@nestjs/common').Controller);
+});
+
+runConformance(nestHarness('NestJS 11 (Express platform)'));
