@@ -1,3 +1,3 @@
 import { packageBuild } from '@tooling/config/tsup';
 
-export default packageBuild();
+export default packageBuild({ entry: ['src/index.ts', 'src/tcf.ts'] });

@@ -5,8 +5,21 @@
 //   POST /lead      track({ type: 'lead_created' }) with the request's context and event id, and answer
 //                   JSON { status, id, eventId, pixel } where pixel is the adapter's snippet for lead_created
 // `close()` must stop the app the framework's way, which must flush the client.
-import { type ConsentMode, type ConversionsOptions, consentAllows } from '@chatgpt-ads/core';
+import {
+  appConsent,
+  type ConsentMode,
+  type ConsentResolver,
+  type ConversionsOptions,
+  consentAllows,
+  cookiebotConsent,
+  globalPrivacyControl,
+  googleConsentMode,
+  oneTrustConsent,
+  pixelConsentCookie,
+} from '@chatgpt-ads/core';
+import { tcfConsent } from '@chatgpt-ads/core/tcf';
 import { type Sandbox, startSandbox } from '@chatgpt-ads/sandbox';
+import { cookiebotCookie, oneTrustCookie, tcString } from '@tooling/consent-fixtures';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 export interface ConformanceApp {
@@ -40,11 +53,11 @@ export function runConformance(harness: ConformanceHarness): void {
       sandbox.reset();
     });
 
-    async function start(mode: ConsentMode = 'opt-in') {
+    async function start(mode: ConsentMode = 'opt-in', resolvers?: ConsentResolver[]) {
       app = await harness.start({
         ...PIXEL,
         endpoint: sandbox.endpoint,
-        consent: { mode },
+        consent: { mode, ...(resolvers ? { resolvers } : {}) },
         batch: { flushIntervalMs: 3_600_000 },
         logger: { warn() {}, error() {} },
       });
@@ -167,6 +180,73 @@ export function runConformance(harness: ConformanceHarness): void {
       expect(event.user.user_agent).toBe('ConformanceAgent/1.0');
       expect(event.source_url).toBe(`${base}/lead`);
     });
+
+    // Each consent source, configured through options only: the adapter adds nothing for any of them.
+    const sources: Array<
+      [string, () => ConsentResolver, Record<string, string> | undefined, Record<string, string>]
+    > = [
+      [
+        'IAB TCF',
+        () => tcfConsent(),
+        { cookie: `euconsent-v2=${tcString({ purposes: [1, 7] })}` },
+        { cookie: `euconsent-v2=${tcString({ purposes: [1] })}` },
+      ],
+      [
+        'OneTrust',
+        () => oneTrustConsent(),
+        { cookie: `OptanonConsent=${oneTrustCookie({ C0001: 1, C0004: 1 })}` },
+        { cookie: `OptanonConsent=${oneTrustCookie({ C0001: 1, C0004: 0 })}` },
+      ],
+      [
+        'Cookiebot',
+        () => cookiebotConsent(),
+        { cookie: `CookieConsent=${cookiebotCookie({ marketing: true })}` },
+        { cookie: `CookieConsent=${cookiebotCookie({ marketing: false })}` },
+      ],
+      [
+        'the pixel cookie',
+        () => pixelConsentCookie(),
+        { cookie: '__oaiq_consent=true' },
+        { cookie: '__oaiq_consent=false' },
+      ],
+      [
+        'Google Consent Mode mirror',
+        () => googleConsentMode(),
+        { cookie: '__gcm_ads=granted' },
+        { cookie: '__gcm_ads=denied' },
+      ],
+      [
+        'an app resolver',
+        () =>
+          appConsent((s) =>
+            s.cookie('site_consent') === 'yes'
+              ? 'granted'
+              : s.cookie('site_consent') === 'no'
+                ? 'denied'
+                : undefined,
+          ),
+        { cookie: 'site_consent=yes' },
+        { cookie: 'site_consent=no' },
+      ],
+      ['Global Privacy Control', () => globalPrivacyControl(), undefined, { 'sec-gpc': '1' }],
+    ];
+    for (const [label, resolver, granted, denied] of sources) {
+      for (const [state, headers] of [
+        ['granted', granted],
+        ['denied', denied],
+      ] as const) {
+        if (!headers) continue;
+        it(`consent from ${label}: ${state}`, async () => {
+          await start('opt-in', [resolver()]);
+          const landing = await request('/landing?oppref=gAAAAB-source', { headers });
+          expect(Boolean(opprefCookie(landing.setCookies))).toBe(state === 'granted');
+          const answer = await lead(headers);
+          expect(answer.status).toBe(state === 'granted' ? 'queued' : 'skipped');
+          await stop();
+          expect(sandbox.events()).toHaveLength(state === 'granted' ? 1 : 0);
+        });
+      }
+    }
 
     it('shutdown delivers what is queued', async () => {
       await start();

@@ -160,3 +160,98 @@ export function globalPrivacyControl(): ConsentResolver {
 export function defaultConsentResolvers(): ConsentResolver[] {
   return [pixelConsentCookie(), globalPrivacyControl()];
 }
+
+/**
+ * OneTrust's `OptanonConsent` cookie: the `groups` entry (`C0001:1,C0004:0,…`) decides, by the
+ * group that means targeting/advertising on your site (default `C0004`). Tolerates a cookie whose
+ * whole value was URL-encoded once more.
+ *
+ * @example
+ * oneTrustConsent({ group: 'C0004' }); // source 'onetrust:C0004'
+ */
+export function oneTrustConsent(options: { group?: string; cookie?: string } = {}): ConsentResolver {
+  const group = options.group ?? 'C0004';
+  const source = `onetrust:${group}`;
+  return (signals) => {
+    let raw = signals.cookie(options.cookie ?? 'OptanonConsent');
+    if (!raw) return undefined;
+    if (!raw.includes('=') && raw.includes('%3D')) raw = safeDecode(raw);
+    const groups = new URLSearchParams(raw).get('groups');
+    if (!groups) return undefined;
+    for (const entry of groups.split(',')) {
+      const [id, flag] = entry.split(':');
+      if (id?.trim() === group) {
+        if (flag?.trim() === '1') return { state: 'granted', source };
+        if (flag?.trim() === '0') return { state: 'denied', source };
+      }
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Cookiebot's `CookieConsent` cookie (a URL-encoded JavaScript object literal): the `marketing`
+ * category decides. `-1` (no consent needed in the visitor's region) says nothing.
+ *
+ * @example
+ * cookiebotConsent(); // source 'cookiebot:marketing'
+ */
+export function cookiebotConsent(options: { category?: string; cookie?: string } = {}): ConsentResolver {
+  const category = options.category ?? 'marketing';
+  const pattern = new RegExp(`(?:^|[{,])\\s*${category.replace(/\W/g, '')}\\s*:\\s*(true|false)\\b`);
+  const source = `cookiebot:${category}`;
+  return (signals) => {
+    const raw = signals.cookie(options.cookie ?? 'CookieConsent');
+    if (!raw || raw === '-1') return undefined;
+    const match = pattern.exec(safeDecode(raw));
+    if (!match) return undefined;
+    return { state: match[1] === 'true' ? 'granted' : 'denied', source };
+  };
+}
+
+/** Default cookie written by {@link renderConsentModeMirror}. @example GCM_MIRROR_COOKIE; // '__gcm_ads' */
+export const GCM_MIRROR_COOKIE = '__gcm_ads';
+
+/**
+ * Google Consent Mode, as mirrored into a first-party cookie by {@link renderConsentModeMirror}
+ * (`granted` when both `ad_storage` and `ad_user_data` are granted, `denied` when either is denied).
+ *
+ * @example
+ * googleConsentMode(); // source 'google-consent-mode'
+ */
+export function googleConsentMode(options: { cookie?: string } = {}): ConsentResolver {
+  return (signals) => {
+    const value = signals.cookie(options.cookie ?? GCM_MIRROR_COOKIE);
+    if (value === 'granted' || value === 'denied') return { state: value, source: 'google-consent-mode' };
+    return undefined;
+  };
+}
+
+/**
+ * A small inline script that copies Google Consent Mode's `ad_storage` and `ad_user_data` into a
+ * first-party cookie the server can read. Put it before the Google tag or GTM snippet.
+ *
+ * @example
+ * html += renderConsentModeMirror({ nonce: res.locals.cspNonce });
+ */
+export function renderConsentModeMirror(options: { nonce?: string; cookie?: string } = {}): string {
+  const name = JSON.stringify(options.cookie ?? GCM_MIRROR_COOKIE).replace(/</g, '\\u003c');
+  const nonce = options.nonce ? ` nonce="${options.nonce.replace(/[^A-Za-z0-9+/=_-]/g, '')}"` : '';
+  return (
+    `<script${nonce}>(function(w,d,n){var s={};function save(v){d.cookie=n+"="+v+"; Path=/; Max-Age=31536000; SameSite=Lax"+` +
+    `(location.protocol==="https:"?"; Secure":"")}function see(a){if(!a||a[0]!=="consent"||!a[2]||typeof a[2]!=="object")return;` +
+    `var p=a[2];if(p.ad_storage)s.ad_storage=p.ad_storage;if(p.ad_user_data)s.ad_user_data=p.ad_user_data;` +
+    `if(s.ad_storage==="denied"||s.ad_user_data==="denied")save("denied");` +
+    `else if(s.ad_storage==="granted"&&s.ad_user_data==="granted")save("granted")}` +
+    `var l=w.dataLayer=w.dataLayer||[];for(var i=0;i<l.length;i++)see(l[i]);var push=l.push;` +
+    `l.push=function(){for(var j=0;j<arguments.length;j++)see(arguments[j]);return push.apply(l,arguments)}})(window,document,${name});</script>`
+  );
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

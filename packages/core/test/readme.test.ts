@@ -48,3 +48,36 @@ it('the Usage example queues and delivers the order', async () => {
     }),
   ]);
 });
+
+it('the Consent section configuration runs and each list resolves its CMP', async () => {
+  const { cookiebotCookie, oneTrustCookie, tcString } = await import('@tooling/consent-fixtures');
+  const consent = readme.slice(readme.indexOf('### Consent'), readme.indexOf('## Options'));
+  const code = /```ts\n([\s\S]*?)```/.exec(consent)?.[1];
+  expect(code).toContain('tcfConsent');
+  const dir = join(packageDir, 'test-output');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'readme-consent.ts');
+  writeFileSync(
+    file,
+    `${code!
+      .replaceAll("'@chatgpt-ads/core/tcf'", "'../src/tcf.js'")
+      .replaceAll("'@chatgpt-ads/core'", "'../src/index.js'")
+      .replace(
+        'import { tcfConsent }',
+        "import { createConversions } from '../src/index.js';\nimport { tcfConsent }",
+      )
+      .replace(
+        'createConversions({ pixelId, apiKey,',
+        "const client = createConversions({ pixelId: 'px', apiKey: 'sk',",
+      )}\nexport { tcf, oneTrust, cookiebot, consentMode, client };\n`,
+  );
+  const lists = await import(/* @vite-ignore */ file);
+  const { resolveConsent } = await import('../src/consent.js');
+  const ask = (resolvers: never[], cookies: Record<string, string>) =>
+    resolveConsent({ cookie: (n) => cookies[n], header: () => undefined }, resolvers).state;
+  expect(ask(lists.tcf, { 'euconsent-v2': tcString({ purposes: [1, 7] }) })).toBe('granted');
+  expect(ask(lists.oneTrust, { OptanonConsent: oneTrustCookie({ C0004: 0 }) })).toBe('denied');
+  expect(ask(lists.cookiebot, { CookieConsent: cookiebotCookie({ marketing: true }) })).toBe('granted');
+  expect(ask(lists.consentMode, { __gcm_ads: 'granted' })).toBe('granted');
+  await lists.client.shutdown();
+});
