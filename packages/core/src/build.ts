@@ -340,38 +340,46 @@ async function buildUser(
     ['last_names_sha256', input.lastName, input.lastNameSha256, normalizeName],
   ];
   const user: WireUser = {};
-  await Promise.all(
-    hashed.map(async ([field, raw, preHashed, normalize]) => {
-      const values: string[] = [];
-      // Normalize everything first, hash only the first three unique values actually sent.
-      for (const [index, value] of toList(raw, `user.${field}`, warnings).entries()) {
-        const result = normalize(value);
-        if (result.ok) values.push(result.value);
-        else if (!result.dropped)
-          warnings.push({
-            path: `user.${field}[${index}]`,
-            code: result.code,
-            message: `${result.message}; left out`,
-          });
+  // Normalize every field first and start every hash, then wait once: a synchronous hash (node:crypto)
+  // costs no await at all, and an asynchronous one (Web Crypto) runs all digests together.
+  const pending: Array<{ field: HashedList; digests: Array<string | Promise<string>>; preHashed: string[] }> = [];
+  for (const [field, raw, preHashedInput, normalize] of hashed) {
+    if (raw === undefined && preHashedInput === undefined) continue;
+    const values: string[] = [];
+    const list = toList(raw, `user.${field}`, warnings);
+    for (let index = 0; index < list.length; index++) {
+      const result = normalize(list[index]!);
+      if (result.ok) {
+        if (!values.includes(result.value)) values.push(result.value);
+      } else if (!result.dropped) {
+        warnings.push({ path: `user.${field}[${index}]`, code: result.code, message: `${result.message}; left out` });
       }
-      const digests = await Promise.all(
-        unique(values)
-          .slice(0, MAX_LIST_VALUES)
-          .map((value) => hash(value)),
-      );
-      for (const [index, value] of toList(preHashed, `user.${field}`, warnings).entries()) {
-        if (isSha256Hex(value)) digests.push(value);
-        else
-          warnings.push({
-            path: `user.${field}[${index}]`,
-            code: 'hash_invalid',
-            message: 'pre-hashed values must be 64-character lowercase hex SHA-256; left out',
-          });
+    }
+    const preHashed: string[] = [];
+    const given = toList(preHashedInput, `user.${field}`, warnings);
+    for (let index = 0; index < given.length; index++) {
+      if (isSha256Hex(given[index])) preHashed.push(given[index]!);
+      else {
+        warnings.push({
+          path: `user.${field}[${index}]`,
+          code: 'hash_invalid',
+          message: 'pre-hashed values must be 64-character lowercase hex SHA-256; left out',
+        });
       }
-      const list = unique(digests).slice(0, MAX_LIST_VALUES);
-      if (list.length > 0) user[field] = list;
-    }),
-  );
+    }
+    // Only the first three unique values are sent, so only those are hashed.
+    pending.push({ field, digests: values.slice(0, MAX_LIST_VALUES).map((value) => hash(value)), preHashed });
+  }
+  const all = pending.flatMap((p) => p.digests);
+  if (all.some((digest) => typeof digest !== 'string')) {
+    const resolved = await Promise.all(all);
+    let at = 0;
+    for (const p of pending) p.digests = resolved.slice(at, (at += p.digests.length));
+  }
+  for (const { field, digests, preHashed } of pending) {
+    const list = unique([...(digests as string[]), ...preHashed]).slice(0, MAX_LIST_VALUES);
+    if (list.length > 0) user[field] = list;
+  }
 
   addGeo(
     user,
