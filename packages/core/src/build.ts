@@ -342,7 +342,8 @@ async function buildUser(
   const user: WireUser = {};
   // Normalize every field first and start every hash, then wait once: a synchronous hash (node:crypto)
   // costs no await at all, and an asynchronous one (Web Crypto) runs all digests together.
-  const pending: Array<{ field: HashedList; digests: Array<string | Promise<string>>; preHashed: string[] }> = [];
+  const pending: Array<{ field: HashedList; digests: Array<string | Promise<string>>; preHashed: string[] }> =
+    [];
   for (const [field, raw, preHashedInput, normalize] of hashed) {
     if (raw === undefined && preHashedInput === undefined) continue;
     const values: string[] = [];
@@ -352,7 +353,11 @@ async function buildUser(
       if (result.ok) {
         if (!values.includes(result.value)) values.push(result.value);
       } else if (!result.dropped) {
-        warnings.push({ path: `user.${field}[${index}]`, code: result.code, message: `${result.message}; left out` });
+        warnings.push({
+          path: `user.${field}[${index}]`,
+          code: result.code,
+          message: `${result.message}; left out`,
+        });
       }
     }
     const preHashed: string[] = [];

@@ -90,6 +90,16 @@ describe('delivery', () => {
     expect(new Set(endpoint.acceptedIds()).size).toBe(2500);
   });
 
+  it('keeps batching full while a batch is in flight (one request per 1,000 events)', async () => {
+    const endpoint = fakeEndpoint();
+    const { conversions } = client(endpoint, { batch: { flushIntervalMs: 60_000 } });
+    // No identifiers to hash: each track settles in microtasks, interleaved with in-flight sends.
+    for (let i = 0; i < 5000; i++)
+      await conversions.track({ type: 'lead_created', id: `lead_${i}` }, context);
+    await conversions.flush();
+    expect(endpoint.requests.map((r) => r.envelope.events.length)).toEqual([1000, 1000, 1000, 1000, 1000]);
+  });
+
   it('keeps each request within the byte budget', async () => {
     const endpoint = fakeEndpoint();
     const { conversions } = client(endpoint, { batch: { maxBytes: 8_000, flushIntervalMs: 60_000 } });

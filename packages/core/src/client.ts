@@ -354,7 +354,9 @@ export function createConversions(options: ConversionsOptions): Conversions {
   let failures = 0;
   let halted: HaltInfo | undefined;
   let inFlight = 0;
+  // Claimed and in flight; what still waits for a batch is queued minus leased.
   let leasedEvents = 0;
+  let leasedBytes = 0;
   let drainRequested = false;
   let pumping = false;
   let pumpAgain = false;
@@ -444,11 +446,14 @@ export function createConversions(options: ConversionsOptions): Conversions {
           }
           inFlight++;
           leasedEvents += records.length;
+          const bytes = records.reduce((sum, record) => sum + record.bytes, 0);
+          leasedBytes += bytes;
           void deliver(records)
             .catch((error) => logger.error(`delivery failed unexpectedly: ${String(error)}`))
             .finally(() => {
               inFlight--;
               leasedEvents -= records.length;
+              leasedBytes -= bytes;
               if (drainRequested) void pump();
               else if (counters.queued > leasedEvents) arm(flushIntervalMs);
             });
@@ -703,7 +708,8 @@ export function createConversions(options: ConversionsOptions): Conversions {
     counters.queued++;
     queuedBytes += bytes;
     unsettled.add(record.key);
-    if (counters.queued >= maxEvents || queuedBytes >= maxBytes) requestDrain();
+    // A full batch goes at once; a partial one waits for flushIntervalMs.
+    if (counters.queued - leasedEvents >= maxEvents || queuedBytes - leasedBytes >= maxBytes) requestDrain();
     else arm(flushIntervalMs);
     return { status: 'queued', id: record.id, warnings: built.warnings };
   }
