@@ -254,3 +254,23 @@ describe('buildEvent with an injected hash', () => {
     expect(result.ok && result.event.user?.emails_sha256).toEqual(['0'.repeat(64)]);
   });
 });
+
+describe('source_url', () => {
+  it.each([
+    ['https://shop.example/checkout/done?order=1#x', 'https://shop.example/checkout/done'],
+    ['https://shop.example?x=1', 'https://shop.example/'],
+    ['https://shop.example', 'https://shop.example/'],
+    ['http://127.0.0.1:3000/lead', 'http://127.0.0.1:3000/lead'],
+    ['HTTPS://Shop.Example:443/A?b', 'https://shop.example/A'],
+    ['https://user:pw@shop.example/p?q', 'https://shop.example/p'],
+    ['http://shop.example:80/a/./b/../c?x', 'http://shop.example/a/c'],
+    ['http://shop.example:03000/x', 'http://shop.example:3000/x'],
+    ['https://shop.example/caf%C3%A9/ä b', 'https://shop.example/caf%C3%A9/%C3%A4%20b'],
+    ['https://shop.example./p', 'https://shop.example./p'],
+  ])('%s → %s (origin + path, as the URL parser gives it)', async (raw, expected) => {
+    const result = await buildEvent({ type: 'lead_created' }, { sourceUrl: raw }, { now: NOW });
+    const viaParser = `${new URL(raw).origin}${new URL(raw).pathname}`;
+    expect(viaParser).toBe(expected);
+    expect(result.ok && result.event.source_url).toBe(expected);
+  });
+});

@@ -259,7 +259,22 @@ function resolveActionSource(
   return options.defaultActionSource;
 }
 
+// Adapters hand over URLs that are already in the parser's canonical form (lowercase scheme and
+// host, no default port, no dot segments, no characters it would escape); cutting those at "?" or
+// "#" spares a URL parse per event. Anything else goes through the parser.
+const CANONICAL_URL =
+  /^(https?):\/\/([a-z0-9.-]+)(?::(\d{1,5}))?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?(?:[?#]|$)/;
+
 function originAndPath(url: string): string {
+  const match = CANONICAL_URL.exec(url);
+  if (match) {
+    const [, scheme, host, port, path = '/'] = match;
+    const defaultPort = (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443');
+    const oddPort = port !== undefined && (port.startsWith('0') || Number(port) > 65_535);
+    if (!defaultPort && !oddPort && !/(?:^|\/)\.\.?(?:\/|$)/.test(path)) {
+      return `${scheme}://${host}${port ? `:${port}` : ''}${path}`;
+    }
+  }
   try {
     const parsed = new URL(url);
     return parsed.origin === 'null' ? url : `${parsed.origin}${parsed.pathname}`;

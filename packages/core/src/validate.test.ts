@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IssueCode } from './schema.js';
-import { isIpAddress, validateEnvelope, validateEvent } from './validate.js';
+import { isAbsoluteUrl, isIpAddress, validateEnvelope, validateEvent } from './validate.js';
 
 const NOW = Date.UTC(2026, 10, 26, 12, 0, 0);
 const HASH = 'a'.repeat(64);
@@ -232,6 +232,23 @@ describe('isIpAddress', () => {
     'refuses %s',
     (ip) => {
       expect(isIpAddress(ip)).toBe(false);
+    },
+  );
+});
+
+describe('isAbsoluteUrl', () => {
+  it.each([
+    'https://shop.example/p?q#f',
+    'http://127.0.0.1:3000/',
+    'https://xn--caf-dma.example',
+    'ftp://files.example/a',
+  ])('accepts %s', (url) => {
+    expect(isAbsoluteUrl(url)).toBe(true);
+  });
+  it.each(['/checkout', 'shop.example/p', 'https://', 'http://shop.example:99999/', 'mailto:a@b.c'])(
+    'refuses %s',
+    (url) => {
+      expect(isAbsoluteUrl(url)).toBe(false);
     },
   );
 });

@@ -137,6 +137,9 @@ export function isIpAddress(value: unknown): value is string {
  */
 export function isAbsoluteUrl(value: unknown): value is string {
   if (typeof value !== 'string') return false;
+  // The common case needs no parse: http(s), a plain host, an optional valid port.
+  const simple = /^https?:\/\/[a-z0-9][a-z0-9.-]*(?::(\d{1,5}))?(?:[/?#][^\s]*)?$/i.exec(value);
+  if (simple && Number(simple[1] ?? 0) <= 65_535) return true;
   try {
     return new URL(value).host.length > 0;
   } catch {

@@ -117,6 +117,20 @@ describe('properties (1,000 cases each)', () => {
     await conversions.shutdown({ timeoutMs: 5_000 });
   });
 
+  it('source_url is always origin + path exactly as the URL parser gives it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.webUrl({ withQueryParameters: true, withFragments: true, validSchemes: ['http', 'https'] }),
+        async (url) => {
+          const result = await buildEvent({ type: 'lead_created' }, { sourceUrl: url }, { now: NOW });
+          const parsed = new URL(url);
+          expect(result.ok && result.event.source_url).toBe(`${parsed.origin}${parsed.pathname}`);
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it('sha256Hex equals node:crypto for any string', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: 'grapheme' }), async (value) => {

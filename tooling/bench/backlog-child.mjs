@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { createConversions, MemoryOutbox } from '@chatgpt-ads/core';
+
+const count = Number(process.argv[2]);
+const mb = () => {
+  globalThis.gc();
+  return process.memoryUsage().rss / 2 ** 20;
+};
+// Port 9 on loopback refuses connections: every send fails and is retried later.
+const conversions = createConversions({
+  pixelId: 'px',
+  apiKey: 'sk',
+  endpoint: 'http://127.0.0.1:9/v1/events',
+  hash: (v) => createHash('sha256').update(v).digest('hex'),
+  outbox: new MemoryOutbox({ capacity: count }),
+  retry: { baseDelayMs: 60_000, maxDelayMs: 60_000 },
+  logger: { warn() {}, error() {} },
+});
+const before = mb();
+const context = {
+  consent: 'granted',
+  oppref: 'gAAAAB-backlog',
+  ip: '203.0.113.7',
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64)',
+  sourceUrl: 'https://shop.example/checkout',
+};
+for (let i = 0; i < count; i++) {
+  await conversions.track(
+    {
+      type: 'order_created',
+      id: `order_${i}`,
+      data: { amount: 12999, currency: 'USD', contents: [{ id: 'sku_1', quantity: 1 }] },
+      user: { email: `b${i}@example.com`, phone: `+1 415 555 ${String(i % 10_000).padStart(4, '0')}` },
+    },
+    context,
+  );
+}
+await new Promise((resolve) => setTimeout(resolve, 200));
+const after = mb();
+const stats = conversions.stats();
+console.log(
+  JSON.stringify({
+    outbox: 'memory',
+    'events queued': stats.queued,
+    'RSS before MB': Math.round(before),
+    'RSS with backlog MB (≤ 150)': Math.round(after),
+    'per event bytes': Math.round(((after - before) * 2 ** 20) / stats.queued),
+  }),
+);
+process.exit(0);
