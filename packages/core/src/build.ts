@@ -394,7 +394,11 @@ async function buildUser(
   if (all.some((digest) => typeof digest !== 'string')) {
     const resolved = await Promise.all(all);
     let at = 0;
-    for (const p of pending) p.digests = resolved.slice(at, (at += p.digests.length));
+    for (const p of pending) {
+      const count = p.digests.length;
+      p.digests = resolved.slice(at, at + count);
+      at += count;
+    }
   }
   for (const { field, digests, preHashed } of pending) {
     const list = unique([...(digests as string[]), ...preHashed]).slice(0, MAX_LIST_VALUES);
