@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createConversions, MemoryOutbox } from '@chatgpt-ads/core';
 
 const count = Number(process.argv[2]);
+const heap = () => process.memoryUsage().heapUsed / 2 ** 20;
 const mb = () => {
   globalThis.gc();
   return process.memoryUsage().rss / 2 ** 20;
@@ -17,6 +18,7 @@ const conversions = createConversions({
   logger: { warn() {}, error() {} },
 });
 const before = mb();
+const heapBefore = heap();
 const context = {
   consent: 'granted',
   oppref: 'gAAAAB-backlog',
@@ -45,6 +47,7 @@ console.log(
     'RSS before MB': Math.round(before),
     'RSS with backlog MB (≤ 150)': Math.round(after),
     'per event bytes': Math.round(((after - before) * 2 ** 20) / stats.queued),
+    'heap per event bytes': Math.round(((heap() - heapBefore) * 2 ** 20) / stats.queued),
   }),
 );
 process.exit(0);

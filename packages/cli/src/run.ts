@@ -1,6 +1,7 @@
 import { CHECK_URL_HELP, checkUrl } from './commands/check-url.js';
 import { DOCTOR_HELP, doctor } from './commands/doctor.js';
 import { IMPORT_HELP, importCommand } from './commands/import.js';
+import { OUTBOX_HELP, outbox } from './commands/outbox.js';
 import { SANDBOX_HELP, sandbox } from './commands/sandbox.js';
 import { SEND_HELP, send } from './commands/send.js';
 import { type CliIO, UsageError } from './shared.js';
@@ -18,6 +19,11 @@ const COMMANDS = {
     summary: 'send offline conversions from a CSV or JSONL file',
   },
   doctor: { run: doctor, help: DOCTOR_HELP, summary: 'check the configuration with a validate_only request' },
+  outbox: {
+    run: outbox,
+    help: OUTBOX_HELP,
+    summary: 'list, replay or purge the dead letters of a SQLite outbox',
+  },
   'check-url': {
     run: checkUrl,
     help: CHECK_URL_HELP,

@@ -46,7 +46,7 @@ async function cli(argv: string[], env: Record<string, string> = {}, extra: Part
 }
 
 describe('help', () => {
-  it.each(['sandbox', 'send', 'import', 'doctor', 'check-url'])('%s --help', async (command) => {
+  it.each(['sandbox', 'send', 'import', 'doctor', 'check-url', 'outbox'])('%s --help', async (command) => {
     const { code, stdout } = await cli([command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`^Usage: chatgpt-ads ${command}`));
@@ -327,5 +327,41 @@ describe('sandbox command', () => {
     expect((await fetch(inspector!)).status).toBe(200);
     controller.abort();
     expect(await running).toBe(0);
+  });
+});
+
+describe('outbox', () => {
+  it('lists, replays and purges the dead letters of a SQLite outbox', async () => {
+    const { SqliteOutbox } = await import('@chatgpt-ads/outbox-sqlite');
+    const { createConversions } = await import('@chatgpt-ads/core');
+    const file = join(cwd, 'outbox.db');
+    sandbox.setFaults([{ rejectIds: ['bad_1', 'bad_2'] }]);
+    const store = new SqliteOutbox({ path: file });
+    const conversions = createConversions({
+      ...PIXEL,
+      endpoint: sandbox.endpoint,
+      outbox: store,
+      logger: { warn() {}, error() {} },
+    });
+    for (const id of ['ok_1', 'bad_1', 'bad_2'])
+      await conversions.track(
+        { type: 'lead_created', id },
+        { consent: 'granted', sourceUrl: 'https://s.example/' },
+      );
+    await conversions.shutdown();
+    store.close();
+    sandbox.setFaults([]);
+
+    const list = await cli(['outbox', 'list', '--file', 'outbox.db']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('2 dead letter(s)');
+    expect(list.stdout).toMatch(/bad_1\s+invalid/);
+    expect((await cli(['outbox', 'replay', '--file', 'outbox.db', '--id', 'bad_1'])).stdout).toBe(
+      'Replayed 1 dead letter(s)\n',
+    );
+    expect((await cli(['outbox', 'purge', '--file', 'outbox.db'])).stdout).toBe('Purged 1 dead letter(s)\n');
+    const after = await cli(['outbox', 'list', '--file', 'outbox.db']);
+    expect(after.stdout).toContain('0 dead letter(s); 1 event(s) waiting or in flight');
+    expect((await cli(['outbox', 'nope', '--file', 'outbox.db'])).code).toBe(2);
   });
 });

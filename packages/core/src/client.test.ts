@@ -100,6 +100,23 @@ describe('delivery', () => {
     expect(endpoint.requests.map((r) => r.envelope.events.length)).toEqual([1000, 1000, 1000, 1000, 1000]);
   });
 
+  it('sends a steady stream in full batches: about one request per 1,000 events', async () => {
+    vi.useFakeTimers();
+    const endpoint = fakeEndpoint();
+    const { conversions } = client(endpoint);
+    let n = 0;
+    for (let tick = 0; tick < 1000; tick++) {
+      // 20 events every 10 ms: 2,000 events a second for 10 seconds.
+      for (let i = 0; i < 20; i++) await conversions.track({ type: 'lead_created', id: `l${n++}` }, context);
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    const flushed = conversions.flush();
+    await vi.advanceTimersByTimeAsync(2_000);
+    await flushed;
+    expect(endpoint.acceptedIds()).toHaveLength(20_000);
+    expect(endpoint.requests.length).toBeLessThanOrEqual(21);
+  });
+
   it('keeps each request within the byte budget', async () => {
     const endpoint = fakeEndpoint();
     const { conversions } = client(endpoint, { batch: { maxBytes: 8_000, flushIntervalMs: 60_000 } });

@@ -157,6 +157,8 @@ export interface ConversionStats {
   deduplicated: number;
   /** Dead letters put back in the queue by `replay`. */
   replayed: number;
+  /** Accepted here, then delivered or dead-lettered by another process sharing the outbox. */
+  handledElsewhere: number;
   requests: number;
   halted?: HaltInfo;
 }
@@ -249,14 +251,15 @@ export class ConversionsConfigError extends TypeError {
  * The dedup key OpenAI uses: pixel id + event name (the custom name for `custom`) + id.
  *
  * @example
- * dedupKey('px', { type: 'order_created', id: 'o1' }); // 'px\u0000order_created\u0000o1'
+ * dedupKey('px', { type: 'order_created', id: 'o1' }); // '["px","order_created","o1"]'
  */
 export function dedupKey(
   pixelId: string,
   event: Pick<WireEvent, 'type' | 'id' | 'custom_event_name'>,
 ): string {
   const name = event.type === 'custom' ? `custom:${event.custom_event_name ?? ''}` : event.type;
-  return `${pixelId}\u0000${name}\u0000${event.id}`;
+  // A JSON array: unambiguous for any id, and safe to store as text anywhere (no NUL separators).
+  return JSON.stringify([pixelId, name, event.id]);
 }
 
 const encoder = new TextEncoder();
@@ -313,7 +316,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
   const baseDelayMs = options.retry?.baseDelayMs ?? 500;
   const maxDelayMs = options.retry?.maxDelayMs ?? 60_000;
   const timeoutMs = options.retry?.timeoutMs ?? 10_000;
-  const outbox = options.outbox ?? new MemoryOutbox();
+  const outbox: Outbox = options.outbox ?? new MemoryOutbox();
   const fetchImpl = options.fetch ?? ((...args: Parameters<typeof fetch>) => fetch(...args));
   const clock = options.clock ?? Date;
   const random = options.random ?? Math.random;
@@ -343,10 +346,12 @@ export function createConversions(options: ConversionsOptions): Conversions {
     refused: 0,
     deduplicated: 0,
     replayed: 0,
+    handledElsewhere: 0,
     requests: 0,
   };
   let queuedBytes = 0;
-  const unsettled = new Set<string>();
+  // Keys (and sizes) this process accepted that are not delivered or dead-lettered yet.
+  const unsettled = new Map<string, number>();
   let waiters: Array<{ keys: Set<string>; resolve: () => void }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerDue = 0;
@@ -374,10 +379,12 @@ export function createConversions(options: ConversionsOptions): Conversions {
     }
   };
 
-  // A durable outbox may hold events from an earlier process: send them too.
-  void outbox.size().then(
+  // A durable outbox may hold events from an earlier process: send them too, and let flush() wait for them.
+  let backlog = 0;
+  const startup = outbox.size().then(
     (size) => {
       if (size > 0 && !closed) {
+        backlog = size;
         counters.queued += size;
         requestDrain();
       }
@@ -385,11 +392,12 @@ export function createConversions(options: ConversionsOptions): Conversions {
     (error) => logger.error(`outbox unavailable: ${String(error)}`),
   );
 
-  function settle(records: readonly OutboxRecord[]): void {
+  function settle(records: readonly Pick<OutboxRecord, 'key' | 'bytes'>[]): void {
     for (const record of records) {
-      counters.queued--;
-      queuedBytes -= record.bytes;
-      unsettled.delete(record.key);
+      // A shared outbox hands this process events others accepted: never count below zero.
+      counters.queued = Math.max(0, counters.queued - 1);
+      queuedBytes = Math.max(0, queuedBytes - record.bytes);
+      if (!unsettled.delete(record.key)) backlog = Math.max(0, backlog - 1);
     }
     if (waiters.length === 0) return;
     waiters = waiters.filter((waiter) => {
@@ -620,6 +628,15 @@ export function createConversions(options: ConversionsOptions): Conversions {
     if (setAside.length > 0) await send(setAside);
   }
 
+  // Events this process accepted but another process sharing the outbox delivered or dead-lettered.
+  async function reconcile(pending: NonNullable<Outbox['pending']>): Promise<void> {
+    const still = new Set(await pending([...unsettled.keys()]));
+    const gone = [...unsettled].filter(([key]) => !still.has(key)).map(([key, bytes]) => ({ key, bytes }));
+    if (gone.length === 0) return;
+    counters.handledElsewhere += gone.length;
+    settle(gone);
+  }
+
   function stats(): ConversionStats {
     return {
       ...counters,
@@ -707,18 +724,48 @@ export function createConversions(options: ConversionsOptions): Conversions {
     counters.accepted++;
     counters.queued++;
     queuedBytes += bytes;
-    unsettled.add(record.key);
-    // A full batch goes at once; a partial one waits for flushIntervalMs.
-    if (counters.queued - leasedEvents >= maxEvents || queuedBytes - leasedBytes >= maxBytes) requestDrain();
-    else arm(flushIntervalMs);
+    unsettled.set(record.key, bytes);
+    // A full batch goes at once; a partial one waits for flushIntervalMs from its first event. The
+    // interval restarts after a full batch leaves, so a steady stream is not cut into extra requests.
+    if (counters.queued - leasedEvents >= maxEvents || queuedBytes - leasedBytes >= maxBytes) {
+      if (timer !== undefined && !(pausedUntil > clock.now())) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      requestDrain();
+    } else arm(flushIntervalMs);
     return { status: 'queued', id: record.id, warnings: built.warnings };
   }
 
   async function flush(): Promise<ConversionStats> {
+    await startup;
     if (halted) return stats();
-    const keys = new Set(unsettled);
+    const keys = new Set(unsettled.keys());
     requestDrain();
-    if (keys.size > 0) await new Promise<void>((resolve) => waiters.push({ keys, resolve }));
+    let settled = keys.size === 0;
+    const done = settled
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => waiters.push({ keys, resolve })).then(() => {
+          settled = true;
+        });
+    if (!outbox.pending && backlog === 0) {
+      await done;
+      return stats();
+    }
+    // A shared or pre-filled outbox: other processes may deliver events, or hold leases that must
+    // expire first, so look again now and then.
+    while ((!settled || backlog > 0) && !halted) {
+      let pause: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<void>((resolve) => {
+        pause = setTimeout(resolve, 250);
+      });
+      await (settled ? tick : Promise.race([done, tick]));
+      clearTimeout(pause);
+      if (inFlight > 0) continue;
+      if (!settled && outbox.pending) await reconcile(outbox.pending.bind(outbox));
+      if (backlog > 0 && (await outbox.size()) <= unsettled.size) backlog = 0;
+      requestDrain();
+    }
     return stats();
   }
 
@@ -789,7 +836,12 @@ export function createConversions(options: ConversionsOptions): Conversions {
     },
     deadLetters: (listOptions) => outbox.deadLetters(listOptions),
     async replay(keys) {
-      const count = await outbox.replay(keys);
+      // Replayed events are this process's again: flush() waits for them.
+      const letters = (await outbox.deadLetters()).filter(
+        (letter) => !keys || keys.includes(letter.record.key),
+      );
+      const count = await outbox.replay(letters.map((letter) => letter.record.key));
+      for (const letter of letters) unsettled.set(letter.record.key, letter.record.bytes);
       counters.queued += count;
       counters.replayed += count;
       if (count > 0) requestDrain();

@@ -3,7 +3,7 @@
  * every retry sends identical bytes.
  *
  * @example
- * const record: OutboxRecord = { key: 'px\u0000order_created\u0000o1', id: 'o1', body: '{"id":"o1",…}',
+ * const record: OutboxRecord = { key: '["px","order_created","o1"]', id: 'o1', body: '{"id":"o1",…}',
  *   bytes: 120, timestampMs: Date.now(), acceptedAt: Date.now(), attempts: 0 };
  */
 export interface OutboxRecord {
@@ -67,6 +67,11 @@ export interface Outbox {
   deadLetters(options?: { limit?: number }): Promise<DeadLetter[]>;
   /** Moves dead letters (all, or those keys) back to the queue with attempts reset; returns how many. */
   replay(keys?: readonly string[]): Promise<number>;
+  /**
+   * For outboxes several processes share: which of these keys are still waiting or leased. Another
+   * process may have delivered the rest; `flush()` uses it so it does not wait for them forever.
+   */
+  pending?(keys: readonly string[]): Promise<string[]>;
 }
 
 /**
