@@ -83,10 +83,11 @@ export class SqliteOutbox implements Outbox {
     this.#deadLetterRetentionMs = options.deadLetterRetentionMs ?? 30 * 86_400_000;
     this.#now = options.now ?? Date.now;
     this.#db = new Database(options.path);
+    // busy_timeout first: another process may be creating the file or switching it to WAL right now.
     this.#db.exec(`
+      PRAGMA busy_timeout = 5000;
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'};
-      PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         key TEXT NOT NULL UNIQUE,

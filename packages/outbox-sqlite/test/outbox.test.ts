@@ -187,10 +187,15 @@ describe('across processes', () => {
 
   it('two live senders on one file never send the same event twice', async () => {
     const file = join(dir, 'shared.db');
+    // Leases far longer than any request: a double send here could only come from two live senders.
     const run = (prefix: string) =>
-      promisify(execFile)(process.execPath, [sender, file, sandbox.endpoint, prefix, '600', 'flush'], {
-        timeout: 60_000,
-      });
+      promisify(execFile)(
+        process.execPath,
+        [sender, file, sandbox.endpoint, prefix, '600', 'flush', '30000'],
+        {
+          timeout: 60_000,
+        },
+      );
     await Promise.all([run('left'), run('right')]);
     const events = sandbox.events();
     expect(events).toHaveLength(1200);
