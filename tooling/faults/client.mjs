@@ -60,7 +60,7 @@ while (!stopping && Date.now() - started < config.seconds * 1000) {
 }
 if (!stopping) {
   process.stdout.write('tracked\n');
-  if (config.then === 'wait') await new Promise(() => {});
+  if (config.afterTracking === 'wait') await new Promise(() => {});
   const stats = await conversions.shutdown({ timeoutMs: config.flushTimeoutMs ?? 120_000 });
   report(stats);
   if (config.sqlite) outbox.close();

@@ -154,7 +154,7 @@ const scenarios = [
         'memory',
         [c.journal],
         [await c.stats()],
-        '5 ids rejected by the endpoint',
+        'the endpoint rejects 5 ids (those tracked are dead-lettered)',
       );
       sandbox.setFaults([]);
       return row;
@@ -197,7 +197,7 @@ const scenarios = [
     name: 'SIGKILL mid-batch, then restart',
     async run() {
       sandbox.setFaults([{ hang: true, times: 'always' }]);
-      const c = runClient(this.name, { prefix: 'skillmem', rate: 200, seconds: 2, then: 'wait' });
+      const c = runClient(this.name, { prefix: 'skillmem', rate: 200, seconds: 2, afterTracking: 'wait' });
       await c.until('tracked');
       c.child.kill('SIGKILL');
       await c.exited;
@@ -221,7 +221,7 @@ const scenarios = [
         prefix: 'skillsql',
         rate: 200,
         seconds: 2,
-        then: 'wait',
+        afterTracking: 'wait',
         sqlite: file,
       });
       await c.until('tracked');
