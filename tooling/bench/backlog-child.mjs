@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConversions, MemoryOutbox } from '@chatgpt-ads/core';
+import { SqliteOutbox } from '@chatgpt-ads/outbox-sqlite';
 
 const count = Number(process.argv[2]);
+const kind = process.argv[3] ?? 'memory';
+const file = join(mkdtempSync(join(tmpdir(), 'backlog-')), 'outbox.db');
 const heap = () => process.memoryUsage().heapUsed / 2 ** 20;
 const mb = () => {
   globalThis.gc();
@@ -13,7 +19,7 @@ const conversions = createConversions({
   apiKey: 'sk',
   endpoint: 'http://127.0.0.1:9/v1/events',
   hash: (v) => createHash('sha256').update(v).digest('hex'),
-  outbox: new MemoryOutbox({ capacity: count }),
+  outbox: kind === 'sqlite' ? new SqliteOutbox({ path: file }) : new MemoryOutbox({ capacity: count }),
   retry: { baseDelayMs: 60_000, maxDelayMs: 60_000 },
   logger: { warn() {}, error() {} },
 });
@@ -42,12 +48,14 @@ const after = mb();
 const stats = conversions.stats();
 console.log(
   JSON.stringify({
-    outbox: 'memory',
+    outbox: kind,
     'events queued': stats.queued,
     'RSS before MB': Math.round(before),
     'RSS with backlog MB (≤ 150)': Math.round(after),
     'per event bytes': Math.round(((after - before) * 2 ** 20) / stats.queued),
     'heap per event bytes': Math.round(((heap() - heapBefore) * 2 ** 20) / stats.queued),
+    'file MB':
+      kind === 'sqlite' ? Math.round((statSync(file).size + statSync(`${file}-wal`).size) / 2 ** 20) : 0,
   }),
 );
 process.exit(0);
