@@ -45,6 +45,18 @@ export interface PixelOptions {
  * // <script nonce="…">(function(w,d,u){…})(…);oaiq("init",{"pixelId":"px_123"});oaiq("measure","order_created",…,{"event_id":"order_1001"});</script>
  */
 export function renderPixel(options: PixelOptions): string {
+  const nonce = options.nonce ? ` nonce="${escapeAttribute(options.nonce)}"` : '';
+  return `<script${nonce}>${renderPixelCode(options)}</script>`;
+}
+
+/**
+ * The JavaScript inside {@link renderPixel}'s `<script>`, for frameworks that render the tag
+ * themselves (a React server component's `<script nonce dangerouslySetInnerHTML>`). Safe to inline.
+ *
+ * @example
+ * const code = renderPixelCode({ pixelId: 'px_123', consent: 'granted', event: { type: 'lead_created', id: 'lead_42' } });
+ */
+export function renderPixelCode(options: Omit<PixelOptions, 'nonce'>): string {
   const allowed = consentAllows(options.mode ?? 'opt-in', options.consent);
   const calls: string[] = [];
   // Our own queue stub; the SDK drains `oaiq.q` when it loads.
@@ -71,8 +83,7 @@ export function renderPixel(options: PixelOptions): string {
       );
     }
   }
-  const nonce = options.nonce ? ` nonce="${escapeAttribute(options.nonce)}"` : '';
-  return `<script${nonce}>${calls.join('')}</script>`;
+  return calls.join('');
 }
 
 // JSON that cannot close the script element or start an HTML comment inside it.

@@ -1,0 +1,152 @@
+import {
+  type ConsentState,
+  type ConversionInput,
+  type Conversions,
+  type ConversionsOptions,
+  createConversions,
+  type IncomingRequest,
+  type PixelEventInput,
+  type RequestConversions,
+  renderPixelCode,
+  type TrackResult,
+} from '@chatgpt-ads/core';
+import { PixelScript } from '@chatgpt-ads/next/pixel-client';
+import { headers } from 'next/headers';
+import { after } from 'next/server';
+import { createElement, type ReactElement } from 'react';
+
+/**
+ * Options of {@link createNextConversions}: the core client's options, plus how to find the client
+ * IP and the app's own consent answer.
+ *
+ * @example
+ * createNextConversions({ pixelId: process.env.OPENAI_ADS_PIXEL_ID!, apiKey: process.env.OPENAI_CONVERSIONS_API_KEY! });
+ */
+export type NextConversionsOptions = ConversionsOptions & {
+  /**
+   * The visitor's IP from the request headers. Default: the first `X-Forwarded-For` address, which
+   * `next start` and hosting platforms set; change it when another proxy sits in front.
+   */
+  clientIp?: (headers: Headers) => string | undefined;
+  /** The app's own consent answer, asked before cookies and headers. */
+  consentFromHeaders?: (headers: Headers) => ConsentState | undefined;
+};
+
+/**
+ * The Next.js helpers bound to one client. Create it once in a server-only module.
+ *
+ * @example
+ * // lib/chatgpt-ads.ts
+ * import 'server-only';
+ * import { createNextConversions } from '@chatgpt-ads/next';
+ * export const ads = createNextConversions({ pixelId: process.env.OPENAI_ADS_PIXEL_ID!, apiKey: process.env.OPENAI_CONVERSIONS_API_KEY! });
+ */
+export interface NextConversions {
+  readonly conversions: Conversions;
+  /** Wraps a route handler: `ads` is the request's view; its cookies are set and the send runs after the response. */
+  withConversions<C extends object = object>(
+    handler: (request: Request, context: C & { ads: RequestConversions }) => Response | Promise<Response>,
+  ): (request: Request, context?: C) => Promise<Response>;
+  /** Tracks from a server action or route handler using `headers()`; the send runs after the response. */
+  trackConversion(input: ConversionInput): Promise<TrackResult>;
+  /**
+   * A server component for the pixel, with the request's consent and CSP nonce (`x-nonce`). It runs
+   * in the browser on every render, including client-side navigations.
+   */
+  Pixel(props: { event?: PixelEventInput & { id: string } }): Promise<ReactElement>;
+}
+
+// Node's own SHA-256 costs about a microsecond a call, Web Crypto's about fifty. Reached through
+// process.getBuiltinModule so that this module still loads in the Edge runtime (which keeps Web Crypto).
+function fastestHash(): ((value: string) => string) | undefined {
+  if (typeof (globalThis as { EdgeRuntime?: unknown }).EdgeRuntime === 'string') return undefined;
+  try {
+    const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+      ?.getBuiltinModule;
+    const crypto = getBuiltin?.('node:crypto') as typeof import('node:crypto') | undefined;
+    if (!crypto?.createHash) return undefined;
+    return (value) => crypto.createHash('sha256').update(value, 'utf8').digest('hex');
+  } catch {
+    return undefined; // a runtime that forbids it keeps Web Crypto
+  }
+}
+
+const forwardedFor = (h: Headers): string | undefined =>
+  h.get('x-forwarded-for')?.split(',')[0]?.trim() || undefined;
+
+/**
+ * Creates the Next.js helpers: `withConversions` for route handlers, `trackConversion` for server
+ * actions, and `Pixel` for pages. Sends are flushed inside `after()`, so responses never wait for
+ * the network and nothing is lost when a serverless function is frozen after responding.
+ *
+ * @example
+ * export const POST = ads.withConversions(async (request, { ads: visit }) => {
+ *   const order = await createOrder(await request.json());
+ *   await visit.track({ type: 'order_created', id: order.id, data: { amount: order.total, currency: 'USD' } });
+ *   return Response.json(order);
+ * });
+ */
+export function createNextConversions(options: NextConversionsOptions): NextConversions {
+  const hash = fastestHash();
+  const conversions = createConversions({ ...(hash ? { hash } : {}), ...options });
+  const clientIp = options.clientIp ?? forwardedFor;
+
+  const incoming = (url: string, h: Headers): IncomingRequest => {
+    const ip = clientIp(h);
+    return { url, header: (name) => h.get(name) ?? undefined, ...(ip ? { ip } : {}) };
+  };
+  const viewOf = (url: string, h: Headers): RequestConversions => {
+    const consent = options.consentFromHeaders?.(h);
+    const nonce = h.get('x-nonce') ?? undefined;
+    return conversions.forRequest(incoming(url, h), { ...(consent ? { consent } : {}), nonce: () => nonce });
+  };
+  // Inside a Next request, after() keeps the function alive until the send is done. Outside one
+  // (tests, scripts) there is no response to wait for, so send now.
+  const flushAfterResponse = () => {
+    try {
+      after(() => conversions.flush().then(() => undefined));
+    } catch {
+      void conversions.flush();
+    }
+  };
+
+  return {
+    conversions,
+    withConversions(handler) {
+      return async (request, context) => {
+        const ads = viewOf(request.url, request.headers);
+        let response = await handler(request, { ...context, ads } as Parameters<typeof handler>[1]);
+        if (ads.setCookies.length > 0) {
+          // Responses such as Response.redirect() have immutable headers: copy before adding cookies.
+          response = new Response(response.body, response);
+          for (const cookie of ads.setCookies) response.headers.append('set-cookie', cookie);
+        }
+        flushAfterResponse();
+        return response;
+      };
+    },
+    async trackConversion(input) {
+      const h = await headers();
+      // A server action posts to the page it runs on, which the browser names in Referer.
+      const host = h.get('x-forwarded-host') ?? h.get('host') ?? 'localhost';
+      const page = h.get('referer') ?? `${h.get('x-forwarded-proto') ?? 'https'}://${host}/`;
+      const result = await viewOf(page, h).track(input);
+      flushAfterResponse();
+      return result;
+    },
+    async Pixel({ event }) {
+      const h = await headers();
+      const host = h.get('x-forwarded-host') ?? h.get('host') ?? 'localhost';
+      const view = viewOf(`${h.get('x-forwarded-proto') ?? 'http'}://${host}/`, h);
+      const nonce = h.get('x-nonce') ?? undefined;
+      const code = renderPixelCode({
+        pixelId: options.pixelId,
+        consent: view.consent.state,
+        mode: options.consent?.mode ?? 'opt-in',
+        ...(options.pixel?.scriptUrl ? { scriptUrl: options.pixel.scriptUrl } : {}),
+        ...(event ? { event } : {}),
+      });
+      return createElement(PixelScript, { code, ...(nonce ? { nonce } : {}) });
+    },
+  };
+}

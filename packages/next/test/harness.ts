@@ -1,0 +1,60 @@
+// Next's request pipeline in miniature, for the conformance suite: the proxy runs on every request
+// and its cookies join the route handler's response, as `next start` does. Requests and responses are
+// real Web `Request`/`Response` objects; the handlers are the package's own.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ConformanceHarness } from '@tooling/conformance';
+import { createNextConversions } from '../src/index.js';
+import { createOpprefProxy } from '../src/proxy.js';
+
+export function nextHarness(name: string): ConformanceHarness {
+  return {
+    name,
+    async start(options) {
+      const ads = createNextConversions(options);
+      const proxy = createOpprefProxy({ ...(options.consent ? { consent: options.consent } : {}) });
+      const routes: Record<string, (request: Request) => Promise<Response> | Response> = {
+        'GET /landing': () => new Response('landing'),
+        'GET /redirect': (request) => Response.redirect(new URL('/landing', request.url), 302),
+        'POST /lead': ads.withConversions(async (_request, { ads: visit }) => {
+          const result = await visit.track({ type: 'lead_created' });
+          return Response.json({
+            status: result.status,
+            id: result.status === 'queued' ? result.id : undefined,
+            eventId: visit.eventId,
+            pixel: visit.pixel({ type: 'lead_created' }),
+          });
+        }),
+      };
+      const server = createServer(async (req, res) => {
+        const url = `http://${req.headers.host}${req.url}`;
+        const headers = new Headers();
+        for (const [key, value] of Object.entries(req.headers))
+          if (typeof value === 'string') headers.set(key, value);
+        headers.set('x-forwarded-for', req.socket.remoteAddress ?? '');
+        const request = new Request(url, { method: req.method, headers });
+        const fromProxy = proxy(request).headers.getSetCookie();
+        const route = routes[`${req.method} ${new URL(url).pathname}`];
+        const response = route ? await route(request) : new Response('not found', { status: 404 });
+        const cookies = [...fromProxy, ...response.headers.getSetCookie()];
+        res.statusCode = response.status;
+        response.headers.forEach((value, key) => {
+          if (key !== 'set-cookie') res.setHeader(key, value);
+        });
+        if (cookies.length > 0) res.setHeader('set-cookie', [...new Set(cookies)]);
+        res.end(Buffer.from(await response.arrayBuffer()));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          });
+          await ads.conversions.shutdown();
+        },
+      };
+    },
+  };
+}
