@@ -60,7 +60,7 @@ export function order(
     },
     line_items: [
       {
-        id: 866550311766439020,
+        id: 1071823172,
         product_id: 632910392,
         variant_id: 808950810,
         title: 'Hand grinder',
