@@ -1,14 +1,4 @@
-import { packageTests } from '@tooling/config/vitest';
+import { browserTests } from '@tooling/config/vitest';
 
-// The Nest example driven by a real browser (`pnpm test:browser`).
-export default packageTests(
-  {
-    test: {
-      include: ['test/**/*.browser.ts'],
-      testTimeout: 90_000,
-      hookTimeout: 60_000,
-      fileParallelism: false,
-    },
-  },
-  { resultsFile: 'vitest-browser-results.json' },
-);
+// Real Chromium (Debian's, through playwright-core), run by `pnpm test:browser`.
+export default browserTests();

@@ -3,3 +3,4 @@ export declare function packageTests(
   overrides?: ViteUserConfig,
   options?: { resultsFile?: string },
 ): ViteUserConfig;
+export declare function browserTests(overrides?: ViteUserConfig): ViteUserConfig;

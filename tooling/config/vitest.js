@@ -25,3 +25,28 @@ export function packageTests(overrides = {}, options = {}) {
     { ...overrides, test },
   );
 }
+
+/**
+ * Browser tests (`*.browser.ts`, run by `pnpm test:browser`): one file at a time, generous timeouts.
+ * @param {import('vitest/config').ViteUserConfig} [overrides]
+ * @example
+ * // vitest.browser.config.ts
+ * import { browserTests } from '@tooling/config/vitest';
+ * export default browserTests();
+ */
+export function browserTests(overrides = {}) {
+  return packageTests(
+    mergeConfig(
+      {
+        test: {
+          include: ['test/**/*.browser.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      overrides,
+    ),
+    { resultsFile: 'vitest-browser-results.json' },
+  );
+}
