@@ -68,7 +68,7 @@ export interface HaltInfo {
  * Options of {@link createConversions}.
  *
  * @example
- * createConversions({ pixelId: 'px_123', apiKey: process.env.OPENAI_CONVERSIONS_API_KEY!, consent: { mode: 'opt-in' } });
+ * createConversions({ pixelId: 'px_123', apiKey: conversionsApiKey, consent: { mode: 'opt-in' } });
  */
 export interface ConversionsOptions {
   pixelId: string;
@@ -272,8 +272,8 @@ const encoder = new TextEncoder();
  * import { createConversions } from '@chatgpt-ads/core';
  *
  * const conversions = createConversions({
- *   pixelId: process.env.OPENAI_ADS_PIXEL_ID!,
- *   apiKey: process.env.OPENAI_CONVERSIONS_API_KEY!,
+ *   pixelId: env.OPENAI_ADS_PIXEL_ID,
+ *   apiKey: env.OPENAI_CONVERSIONS_API_KEY, // from your secrets, never from client code
  * });
  * await conversions.track(
  *   { type: 'order_created', id: 'order_1001', data: { amount: 12999, currency: 'USD' }, user: { email: 'alex@example.com' } },
