@@ -754,13 +754,14 @@ export function createConversions(options: ConversionsOptions): Conversions {
     }
     // A shared or pre-filled outbox: other processes may deliver events, or hold leases that must
     // expire first, so look again now and then.
-    while ((!settled || backlog > 0) && !halted) {
+    while ((!settled || backlog > 0) && !halted && !closed) {
       let pause: ReturnType<typeof setTimeout> | undefined;
       const tick = new Promise<void>((resolve) => {
         pause = setTimeout(resolve, 250);
       });
       await (settled ? tick : Promise.race([done, tick]));
       clearTimeout(pause);
+      if (closed) break;
       if (inFlight > 0) continue;
       if (!settled && outbox.pending) await reconcile(outbox.pending.bind(outbox));
       if (backlog > 0 && (await outbox.size()) <= unsettled.size) backlog = 0;

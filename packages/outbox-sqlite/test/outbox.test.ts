@@ -149,6 +149,36 @@ describe('SqliteOutbox', () => {
   });
 });
 
+describe('shutdown with a backlog the endpoint will not take', () => {
+  it('gives up at the deadline and stops looking at the file afterwards', async () => {
+    const file = join(dir, 'stuck.db');
+    const seed = new SqliteOutbox({ path: file });
+    for (let i = 0; i < 5; i++) await seed.append(record(i, { timestampMs: Date.now() }));
+    seed.close();
+    const outbox = new SqliteOutbox({ path: file });
+    let looks = 0;
+    const size = outbox.size.bind(outbox);
+    outbox.size = () => {
+      looks++;
+      return size();
+    };
+    // Port 9 refuses connections: every send fails and is retried later.
+    const conversions = createConversions({
+      pixelId: 'px',
+      apiKey: 'sk',
+      endpoint: 'http://127.0.0.1:9/v1/events',
+      outbox,
+      logger: { warn() {}, error() {} },
+    });
+    const stats = await conversions.shutdown({ timeoutMs: 500 });
+    expect(stats.queued).toBe(5);
+    const atShutdown = looks;
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(looks).toBe(atShutdown);
+    outbox.close();
+  });
+});
+
 describe('across processes', () => {
   it('recovers after SIGKILL mid-batch: the restarted sender delivers every event with identical bytes', async () => {
     const file = join(dir, 'crash.db');
