@@ -330,6 +330,8 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
     hooks: {
       delivered: ({ ids }) => {
         summary.sent += ids.length;
+        // Line numbers are kept only to report failures: forget those of delivered rows.
+        for (const id of ids) lineById.delete(id);
         if (!flags['dry-run']) appendFileSync(journalPath, `${ids.join('\n')}\n`);
       },
       deadLettered: ({ id, reason, message }) => {
@@ -407,7 +409,7 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
       });
     while (building >= 256) await new Promise<void>((resolve) => (slotFreed = resolve));
     // Keep memory flat on large files: let delivery catch up before reading further.
-    if (conversions.stats().queued >= 50_000) await conversions.flush();
+    if (conversions.stats().queued >= 20_000) await conversions.flush();
     if (haltMessage) break;
     draw();
   }
