@@ -405,38 +405,8 @@ async function buildUser(
     if (list.length > 0) user[field] = list;
   }
 
-  addGeo(
-    user,
-    'cities',
-    input.city,
-    (v) => v.trim(),
-    (v) => v.length <= 128,
-    warnings,
-  );
-  addGeo(
-    user,
-    'regions',
-    input.region,
-    (v) => v.trim(),
-    (v) => v.length <= 128,
-    warnings,
-  );
-  addGeo(
-    user,
-    'postal_codes',
-    input.postalCode,
-    (v) => v.trim(),
-    (v) => /^[A-Za-z0-9 -]{1,32}$/.test(v),
-    warnings,
-  );
-  addGeo(
-    user,
-    'countries',
-    input.country,
-    (v) => v.trim().toUpperCase(),
-    (v) => /^[A-Z]{2}$/.test(v),
-    warnings,
-  );
+  for (const [field, key, normalize, isValid] of GEO_FIELDS)
+    addGeo(user, field, input[key], normalize, isValid, warnings);
 
   const aaid = input.androidAdvertisingId?.trim();
   if (aaid && !/^[0-]+$/.test(aaid)) user.android_advertising_id = aaid;
@@ -464,6 +434,14 @@ async function buildUser(
   }
   return Object.keys(user).length > 0 ? user : undefined;
 }
+
+// Geo values are sent raw; a value that breaks the API's rule is left out with a warning.
+const GEO_FIELDS = [
+  ['cities', 'city', (v: string) => v.trim(), (v: string) => v.length <= 128],
+  ['regions', 'region', (v: string) => v.trim(), (v: string) => v.length <= 128],
+  ['postal_codes', 'postalCode', (v: string) => v.trim(), (v: string) => /^[A-Za-z0-9 -]{1,32}$/.test(v)],
+  ['countries', 'country', (v: string) => v.trim().toUpperCase(), (v: string) => /^[A-Z]{2}$/.test(v)],
+] as const;
 
 function addGeo(
   user: WireUser,
