@@ -3,6 +3,7 @@ import {
   type ContentInput,
   type ConversionInput,
   currencyExponent,
+  normalizePhone,
   type RequestContext,
   readOpprefFromUrl,
   toMinorUnits,
@@ -165,16 +166,18 @@ export function orderToConversion(order: ShopifyOrder, options: OrderOptions): M
   const addresses = [order.billing_address, order.shipping_address].filter((a): a is ShopifyAddress =>
     Boolean(a),
   );
+  const billingCountry = order.billing_address?.country_code?.trim() || undefined;
+  const shippingCountry = order.shipping_address?.country_code?.trim() || undefined;
   const list = (...values: Array<string | null | undefined>) => [
     ...new Set(values.filter((v): v is string => Boolean(v?.trim()))),
   ];
   const user: UserInput = {
     email: list(order.email, order.customer?.email),
     phone: list(
-      order.phone,
-      order.billing_address?.phone,
-      order.customer?.phone,
-      order.shipping_address?.phone,
+      withCountry(order.phone, billingCountry, shippingCountry),
+      withCountry(order.billing_address?.phone, billingCountry, shippingCountry),
+      withCountry(order.customer?.phone, billingCountry, shippingCountry),
+      withCountry(order.shipping_address?.phone, shippingCountry, billingCountry),
     ),
     firstName: list(order.customer?.first_name, ...addresses.map((a) => a.first_name)),
     lastName: list(order.customer?.last_name, ...addresses.map((a) => a.last_name)),
@@ -213,6 +216,27 @@ export function orderToConversion(order: ShopifyOrder, options: OrderOptions): M
       ...(order.client_details?.browser_ip ? { ip: order.client_details.browser_ip } : {}),
     },
   };
+}
+
+/**
+ * Shopify keeps phones as the buyer typed them, often without a calling code (`(502) 459-2181`).
+ * Core reads those only with a default country, which is a client-wide option; an order carries its
+ * own, so the number is rewritten here to international form with the address's country and core
+ * then treats it like any `+` number. A number that still does not parse is passed on unchanged, so
+ * core drops it with its usual warning and counter rather than this mapping hiding it.
+ */
+function withCountry(
+  raw: string | null | undefined,
+  ...countries: Array<string | undefined>
+): string | null | undefined {
+  const text = raw?.trim();
+  if (!text || text.startsWith('+') || text.startsWith('00')) return raw;
+  for (const country of countries) {
+    if (!country || !/^[A-Za-z]{2}$/.test(country)) continue;
+    const parsed = normalizePhone(text, { defaultCountry: country });
+    if (parsed.ok) return `+${parsed.value}`;
+  }
+  return raw;
 }
 
 function consentOf(value: string | undefined, options: OrderOptions): ConsentState {

@@ -73,3 +73,69 @@ export function order(
     ...rest,
   } as ShopifyOrder;
 }
+
+/**
+ * An order with `count` line items, each as heavy as Shopify's REST payload makes them (tax lines,
+ * discount allocations, duties, properties): 90 of them are about 145 KB, past express.raw()'s
+ * 100 KB default.
+ */
+export function largeOrder(count = 90): ShopifyOrder {
+  const base = order();
+  const usd = (amount: string) => ({
+    shop_money: money(amount, 'USD'),
+    presentment_money: money(amount, 'USD'),
+  });
+  const line_items = Array.from({ length: count }, (_, i) => ({
+    id: 1071823172 + i,
+    admin_graphql_api_id: `gid://shopify/LineItem/${1071823172 + i}`,
+    product_id: 632910392 + i,
+    variant_id: 808950810 + i,
+    title: `Single-origin beans no. ${i + 1}`,
+    name: `Single-origin beans no. ${i + 1} - 1 kg / Whole bean`,
+    variant_title: '1 kg / Whole bean',
+    vendor: 'Northwind Roasters',
+    sku: `NW-BEANS-${String(i + 1).padStart(4, '0')}-1KG-WB`,
+    quantity: 1 + (i % 3),
+    price: '12.50',
+    price_set: usd('12.50'),
+    total_discount: '1.25',
+    total_discount_set: usd('1.25'),
+    grams: 1000,
+    fulfillment_service: 'manual',
+    fulfillment_status: null,
+    fulfillable_quantity: 1 + (i % 3),
+    gift_card: false,
+    requires_shipping: true,
+    taxable: true,
+    product_exists: true,
+    current_quantity: 1 + (i % 3),
+    properties: [
+      { name: 'Grind', value: 'Whole bean' },
+      { name: 'Roast date', value: '2026-03-01' },
+      { name: '_bundle_id', value: `bundle-${i}` },
+    ],
+    tax_lines: [
+      { title: 'CA State Tax', price: '0.91', rate: 0.0725, channel_liable: false, price_set: usd('0.91') },
+      {
+        title: 'San Francisco County Tax',
+        price: '0.13',
+        rate: 0.01,
+        channel_liable: false,
+        price_set: usd('0.13'),
+      },
+    ],
+    discount_allocations: [{ amount: '1.25', amount_set: usd('1.25'), discount_application_index: 0 }],
+    duties: [],
+    origin_location: {
+      id: 4426208,
+      country_code: 'US',
+      province_code: 'CA',
+      name: 'Northwind Roasters',
+      address1: '1 Market St',
+      address2: '',
+      city: 'San Francisco',
+      zip: '94105',
+    },
+  }));
+  return { ...base, line_items } as ShopifyOrder;
+}

@@ -114,3 +114,59 @@ describe('orderToConversion', () => {
     expect(mapped.send && mapped.input.data).toMatchObject({ amount: 11950, currency: 'EUR' });
   });
 });
+
+describe('phones without a calling code', () => {
+  const phoneHashes = async (overrides: Parameters<typeof order>[0]) => {
+    const mapped = orderToConversion(order({ phone: null, ...overrides }), shop);
+    if (!mapped.send) throw new Error(mapped.reason);
+    const built = await buildEvent(mapped.input, mapped.context);
+    if (!built.ok) throw new Error(JSON.stringify(built.issues));
+    return built.event.user?.phone_numbers_sha256 ?? [];
+  };
+  const address = (country: string | null, phone: string | null) => ({
+    ...order().billing_address,
+    country_code: country,
+    phone,
+  });
+
+  it('reads a national number with the billing address country', async () => {
+    expect(await phoneHashes({ billing_address: address('US', '(502) 459-2181') })).toEqual([
+      await sha256Hex('15024592181'),
+    ]);
+  });
+
+  it('reads the order and customer phones with the billing country, else the shipping country', async () => {
+    expect(
+      await phoneHashes({
+        phone: '020 7946 0958',
+        billing_address: address(null, null),
+        shipping_address: address('GB', null),
+      }),
+    ).toEqual([await sha256Hex('442079460958')]);
+    expect(
+      await phoneHashes({
+        customer: { ...order().customer, phone: '0151 234 5678' },
+        billing_address: address('GB', null),
+        shipping_address: address('US', null),
+      }),
+    ).toEqual([await sha256Hex('441512345678')]);
+  });
+
+  it('reads the shipping phone with the shipping country first', async () => {
+    expect(
+      await phoneHashes({
+        billing_address: address('US', null),
+        shipping_address: address('DE', '030 901820'),
+      }),
+    ).toEqual([await sha256Hex('4930901820')]);
+  });
+
+  it('leaves international numbers alone and drops a national number when no address has a country', async () => {
+    expect(await phoneHashes({ phone: '+44 20 7946 0958', billing_address: address('US', null) })).toEqual([
+      await sha256Hex('442079460958'),
+    ]);
+    expect(
+      await phoneHashes({ billing_address: address(null, '(502) 459-2181'), shipping_address: null }),
+    ).toEqual([]);
+  });
+});

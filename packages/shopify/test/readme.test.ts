@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox } from '@chatgpt-ads/sandbox';
 import { expect, it, vi } from 'vitest';
-import { order } from './fixtures.js';
+import { largeOrder, order } from './fixtures.js';
 
 const packageDir = join(import.meta.dirname, '..');
 
@@ -36,10 +36,8 @@ it('the README webhook endpoint verifies, answers and sends', async () => {
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  const body = JSON.stringify(order({ note_attributes: [{ name: '_oppref', value: 'gAAAAB-readme' }] }));
-  const response = await fetch(
-    `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/orders/create`,
-    {
+  const deliver = (body: string, eventId: string) =>
+    fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/orders/create`, {
       method: 'POST',
       body,
       headers: {
@@ -48,15 +46,31 @@ it('the README webhook endpoint verifies, answers and sends', async () => {
         'x-shopify-topic': 'orders/create',
         'x-shopify-shop-domain': 'northwind.myshopify.com',
         'x-shopify-api-version': '2025-10',
-        'x-shopify-webhook-id': 'wh_readme',
-        'x-shopify-event-id': 'evt_readme',
+        'x-shopify-webhook-id': `wh_${eventId}`,
+        'x-shopify-event-id': eventId,
       },
-    },
-  );
-  expect(response.status).toBe(200);
+    });
+  const body = JSON.stringify(order({ note_attributes: [{ name: '_oppref', value: 'gAAAAB-readme' }] }));
+  expect((await deliver(body, 'evt_readme')).status).toBe(200);
+
+  // A 90-line-item order is past express.raw()'s 100 KB default: the README's limit must take it.
+  const large = { ...largeOrder(90), id: 450789470 };
+  const largeBody = JSON.stringify(large);
+  expect(Buffer.byteLength(largeBody)).toBeGreaterThan(140 * 1024);
+  expect((await deliver(largeBody, 'evt_large')).status).toBe(200);
+
   await conversions.shutdown();
-  expect(sandbox.events().map((e) => [e.event.id, e.event.oppref])).toEqual([
-    ['shopify_order_450789469', 'gAAAAB-readme'],
+  expect(
+    sandbox
+      .events()
+      .map((e) => [
+        e.event.id,
+        e.event.oppref,
+        (e.event.data as { contents?: unknown[] } | undefined)?.contents?.length,
+      ]),
+  ).toEqual([
+    ['shopify_order_450789469', 'gAAAAB-readme', 1],
+    ['shopify_order_450789470', 'gAAAAB-land+ing%2Bclick', 90],
   ]);
   await new Promise((resolve) => server.close(resolve));
   vi.unstubAllEnvs();
