@@ -174,8 +174,30 @@ export function createEventId(): string {
  */
 export async function buildEvent(
   input: ConversionInput,
-  context: RequestContext = {},
+  rawContext?: RequestContext,
   options: BuildOptions = {},
+): Promise<BuildResult> {
+  try {
+    return await build(input, rawContext, options);
+  } catch (error) {
+    // Only an input whose own code throws (a getter, a proxy) gets here: refused, never thrown.
+    return {
+      ok: false,
+      issues: [
+        {
+          path: '',
+          code: 'not_object',
+          message: `the input could not be read (${error instanceof Error ? error.name : typeof error})`,
+        },
+      ],
+    };
+  }
+}
+
+async function build(
+  input: ConversionInput,
+  rawContext: unknown,
+  options: BuildOptions,
 ): Promise<BuildResult> {
   if (!isPlainObject(input)) {
     return {
@@ -185,7 +207,7 @@ export async function buildEvent(
   }
   const now = options.now ?? Date.now();
   const issues: Issue[] = [];
-  const warnings: Issue[] = [];
+  const { context, warnings } = readContext(rawContext);
   const type = input.type;
 
   if (!(EVENT_TYPES as readonly unknown[]).includes(type)) {
@@ -197,6 +219,18 @@ export async function buildEvent(
     };
   }
 
+  if (input.id !== undefined && !isSafeEventId(input.id)) {
+    return {
+      ok: false,
+      issues: [
+        {
+          path: 'id',
+          code: 'id_invalid',
+          message: 'id must be a non-empty string of at most 512 characters without control characters',
+        },
+      ],
+    };
+  }
   const event: WireEvent = {
     id: input.id ?? createEventId(),
     type,
@@ -234,16 +268,66 @@ export async function buildEvent(
   }
 
   const sourceUrl = input.sourceUrl ?? context.sourceUrl;
-  if (sourceUrl !== undefined)
+  if (typeof sourceUrl === 'string')
     event.source_url = options.keepSourceUrlQuery ? sourceUrl : originAndPath(sourceUrl);
+  else if (sourceUrl !== undefined)
+    issues.push({
+      path: 'source_url',
+      code: 'source_url_invalid',
+      message: 'source_url must be a string URL',
+    });
 
   const user = await buildUser(input.user ?? {}, context, options, warnings);
   if (user) event.user = user;
   if (input.optOut !== undefined) event.opt_out = input.optOut;
-  event.data = toWireData(type, input.data);
+  event.data = toWireData(type, readData(input.data, warnings), warnings);
 
   issues.push(...validateEvent(event, { now }).filter((issue) => !issues.some((i) => i.path === issue.path)));
   return issues.length > 0 ? { ok: false, issues } : { ok: true, event, warnings };
+}
+
+const CONTEXT_STRINGS = ['oppref', 'obref', 'ip', 'userAgent', 'sourceUrl'] as const;
+
+/**
+ * @internal Copies a request context field by field: a getter that throws, a field of the wrong type or a
+ * context that is not an object drops only that field, with a warning. Consent that cannot be read
+ * is unknown, which opt-in treats as no.
+ */
+export function readContext(raw: unknown): { context: RequestContext; warnings: Issue[] } {
+  const context: RequestContext = {};
+  const warnings: Issue[] = [];
+  if (raw === undefined || raw === null) return { context, warnings };
+  if (typeof raw !== 'object') {
+    warnings.push({
+      path: 'context',
+      code: 'not_object',
+      message: 'the request context must be an object; ignored',
+    });
+    return { context, warnings };
+  }
+  for (const field of CONTEXT_STRINGS) {
+    let value: unknown;
+    try {
+      value = (raw as Record<string, unknown>)[field];
+    } catch {
+      value = null;
+    }
+    if (value === undefined) continue;
+    if (typeof value === 'string') context[field] = value;
+    else
+      warnings.push({
+        path: `context.${field}`,
+        code: 'context_invalid',
+        message: `context.${field} must be a string; left out`,
+      });
+  }
+  try {
+    const consent = (raw as RequestContext).consent;
+    if (consent !== undefined) context.consent = consent;
+  } catch {
+    // unreadable consent stays unknown
+  }
+  return { context, warnings };
 }
 
 function resolveActionSource(
@@ -289,7 +373,7 @@ function originAndPath(url: string): string {
  * @example
  * toWireData('order_created', { amount: 12999, currency: 'usd' }); // { type: 'contents', amount: 12999, currency: 'USD' }
  */
-export function toWireData(type: EventType, input: DataInput | undefined): WireData {
+export function toWireData(type: EventType, input: DataInput | undefined, warnings: Issue[] = []): WireData {
   const data: WireData = { type: DATA_SHAPE_BY_EVENT[type] };
   if (!input) return data;
   const { amount, currency, contents, planId, ...rest } = input;
@@ -299,9 +383,43 @@ export function toWireData(type: EventType, input: DataInput | undefined): WireD
   if (contents !== undefined)
     data.contents = Array.isArray(contents) ? contents.map(toWireContent) : (contents as never);
   if (planId !== undefined) data.plan_id = planId;
-  // Free-form keys belong to custom events; on other shapes validation names them.
-  for (const [key, value] of Object.entries(rest)) if (value !== undefined) data[key] = value;
+  // Free-form keys belong to custom events; on other shapes validation names them. A value that
+  // cannot be written as JSON (BigInt, a cycle, a throwing toJSON) is left out rather than
+  // failing the whole conversion.
+  for (const [key, value] of Object.entries(rest)) {
+    if (value === undefined) continue;
+    if (isJsonSafe(value)) data[key] = value;
+    else
+      warnings.push({
+        path: `data.${key}`,
+        code: 'not_serializable',
+        message: `data.${key} cannot be written as JSON; left out`,
+      });
+  }
   return data;
+}
+
+// `data` must be an object: a string would otherwise be spread one property per character.
+function readData(data: unknown, warnings: Issue[]): DataInput | undefined {
+  if (data === undefined || data === null) return undefined;
+  if (isPlainObject(data)) return data as DataInput;
+  warnings.push({ path: 'data', code: 'data_invalid', message: 'data must be an object; left out' });
+  return undefined;
+}
+
+function isJsonSafe(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Ids become dedup keys, cookie-free log fields and outbox rows: control characters would be
+// truncated or mangled on the way (a NUL ends a C string in SQLite's text API).
+function isSafeEventId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= 512 && !/[\u0000-\u001f\u007f]/.test(id);
 }
 
 /**
@@ -408,7 +526,14 @@ async function buildUser(
   for (const [field, key, normalize, isValid] of GEO_FIELDS)
     addGeo(user, field, input[key], normalize, isValid, warnings);
 
-  const aaid = input.androidAdvertisingId?.trim();
+  const rawAaid = input.androidAdvertisingId;
+  const aaid = typeof rawAaid === 'string' ? rawAaid.trim() : undefined;
+  if (rawAaid !== undefined && aaid === undefined)
+    warnings.push({
+      path: 'user.android_advertising_id',
+      code: 'android_advertising_id_invalid',
+      message: 'androidAdvertisingId must be a string; left out',
+    });
   if (aaid && !/^[0-]+$/.test(aaid)) user.android_advertising_id = aaid;
 
   const ip = input.ipAddress ?? context.ip;
@@ -422,7 +547,14 @@ async function buildUser(
       });
   }
   const userAgent = input.userAgent ?? context.userAgent;
-  if (userAgent !== undefined && userAgent.trim() !== '') user.user_agent = userAgent;
+  if (typeof userAgent === 'string') {
+    if (userAgent.trim() !== '') user.user_agent = userAgent;
+  } else if (userAgent !== undefined && userAgent !== null)
+    warnings.push({
+      path: 'user.user_agent',
+      code: 'user_agent_invalid',
+      message: 'userAgent must be a string; left out',
+    });
   if (context.obref !== undefined && context.obref !== '') {
     if (isSafeOpaqueRef(context.obref)) user.obref = context.obref;
     else
@@ -474,10 +606,12 @@ function addGeo(
   if (list.length > 0) user[field] = list;
 }
 
+// A value that is not a string (a hole in a sparse array included) is left out on its own; the
+// list's other values still count.
 function toList(value: OneOrMany | undefined, path: string, warnings: Issue[]): string[] {
   if (value === undefined || value === null) return [];
-  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? value : undefined;
-  if (!list || list.some((v) => typeof v !== 'string')) {
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value)) {
     warnings.push({
       path,
       code: 'list_invalid',
@@ -485,7 +619,18 @@ function toList(value: OneOrMany | undefined, path: string, warnings: Issue[]): 
     });
     return [];
   }
-  return list as string[];
+  const list: string[] = [];
+  for (let index = 0; index < value.length; index++) {
+    const item: unknown = value[index];
+    if (typeof item === 'string') list.push(item);
+    else
+      warnings.push({
+        path: `${path}[${index}]`,
+        code: 'list_invalid',
+        message: `${path}[${index}] must be a string; left out`,
+      });
+  }
+  return list;
 }
 
 // A shape check that leaves the declared input type alone (isPlainObject would narrow it away).

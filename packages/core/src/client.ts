@@ -9,6 +9,7 @@ import {
   defaultConsentResolvers,
   toConsentDecision,
 } from './consent.js';
+import { ConversionsConfigError, checkConversionsOptions } from './options.js';
 import {
   type DeadLetter,
   type DeadLetterReason,
@@ -76,6 +77,11 @@ export interface ConversionsOptions {
   apiKey: string;
   /** Default {@link DEFAULT_ENDPOINT}; point it at the sandbox in development and tests. */
   endpoint?: string;
+  /**
+   * Allow a plain `http://` endpoint on a non-loopback host. Default false: the API key would
+   * travel in clear, so only `https://` and loopback addresses (the sandbox) are accepted.
+   */
+  allowInsecureEndpoint?: boolean;
   /** Consent mode (default `opt-in`) and the resolvers that read consent from requests. */
   consent?: { mode?: ConsentMode; resolvers?: readonly ConsentResolver[] };
   /** Where `pixel()` loads the pixel script from (e.g. the sandbox's stand-in pixel), and its debug flag. */
@@ -120,6 +126,8 @@ export interface ConversionsOptions {
   validateOnly?: boolean;
   /** Partner identifier sent as `integration_source` on every request. */
   integrationSource?: string;
+  /** Log every decision (skip, refusal, queueing, delivery) at debug level, not only the first of each kind. */
+  debug?: boolean;
 }
 
 /**
@@ -238,16 +246,6 @@ export interface RequestConversions {
 export type PixelEventInput = Omit<NonNullable<PixelOptions['event']>, 'id'> & { id?: string };
 
 /**
- * Thrown by {@link createConversions} for options that can never work. Messages never include the key.
- *
- * @example
- * try { createConversions({ pixelId: '', apiKey: 'k' }); } catch (e) { e instanceof ConversionsConfigError; } // true
- */
-export class ConversionsConfigError extends TypeError {
-  override readonly name = 'ConversionsConfigError';
-}
-
-/**
  * The dedup key OpenAI uses: pixel id + event name (the custom name for `custom`) + id.
  *
  * @example
@@ -282,18 +280,8 @@ const encoder = new TextEncoder();
  * await conversions.shutdown();
  */
 export function createConversions(options: ConversionsOptions): Conversions {
-  if (typeof options?.pixelId !== 'string' || options.pixelId.trim() === '') {
-    throw new ConversionsConfigError('pixelId is required (the Pixel ID from Ads Manager)');
-  }
-  if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
-    throw new ConversionsConfigError('apiKey is required (the Conversions API key)');
-  }
+  checkConversionsOptions(options);
   const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
-  try {
-    new URL(endpoint);
-  } catch {
-    throw new ConversionsConfigError('endpoint must be an absolute URL');
-  }
   let integrationSource: string | undefined;
   if (options.integrationSource !== undefined) {
     const checked = checkIntegrationSource(options.integrationSource);
@@ -301,11 +289,6 @@ export function createConversions(options: ConversionsOptions): Conversions {
     integrationSource = checked.value;
   }
   const maxEvents = options.batch?.maxEvents ?? MAX_EVENTS_PER_REQUEST;
-  if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_EVENTS_PER_REQUEST) {
-    throw new ConversionsConfigError(
-      `batch.maxEvents must be an integer from 1 to ${MAX_EVENTS_PER_REQUEST}`,
-    );
-  }
 
   const { pixelId } = options;
   const apiKey = options.apiKey;
@@ -646,49 +629,94 @@ export function createConversions(options: ConversionsOptions): Conversions {
     };
   }
 
-  async function track(input: ConversionInput, context: RequestContext = {}): Promise<TrackResult> {
-    if (!accepting) {
-      counters.refused++;
-      return {
-        status: 'refused',
-        issues: [{ path: '', code: 'closed', message: 'the client is shut down' }],
-      };
+  // One log line per reason per process says what happened and what to change; `debug` logs all.
+  const explained = new Set<string>();
+  function explain(reason: string, message: string): void {
+    if (options.debug) (logger.debug ?? logger.warn).call(logger, message);
+    else if (!explained.has(reason)) {
+      explained.add(reason);
+      logger.warn(message);
     }
-    const consent = toConsentDecision(context?.consent);
+  }
+
+  function refuse(issues: Issue[], type: unknown): TrackResult {
+    counters.refused++;
+    const codes = [...new Set(issues.map((issue) => issue.code))].join(', ');
+    explain(
+      `refused:${codes}`,
+      `refused ${typeof type === 'string' ? type : 'a conversion'} (${codes}): nothing was queued; ` +
+        "the result's issues name each field to fix",
+    );
+    return { status: 'refused', issues };
+  }
+
+  /** Never throws: whatever the input and context, the caller's request gets a status back. */
+  async function track(input: ConversionInput, context?: RequestContext): Promise<TrackResult> {
+    try {
+      return await intake(input, context);
+    } catch (error) {
+      return refuse(
+        [{ path: '', code: 'not_object', message: `the input could not be read (${errorName(error)})` }],
+        undefined,
+      );
+    }
+  }
+
+  async function intake(
+    input: ConversionInput,
+    rawContext: RequestContext | undefined,
+  ): Promise<TrackResult> {
+    if (!accepting) {
+      return refuse([{ path: '', code: 'closed', message: 'the client is shut down' }], input?.type);
+    }
+    const consent = toConsentDecision(readConsent(rawContext));
     if (!consentAllows(mode, consent.state)) {
       counters.skipped++;
       counters.skippedBySource[consent.source] = (counters.skippedBySource[consent.source] ?? 0) + 1;
       callHook('skipped', { reason: 'consent', source: consent.source, state: consent.state });
+      explain(
+        `skipped:${consent.state}:${consent.source}`,
+        consent.state === 'denied'
+          ? `skipped: consent denied (${consent.source}); nothing is stored or sent for this visitor, as required`
+          : `skipped: no consent signal under ${mode} — pass the visitor's answer (context.consent or the ` +
+              "adapter's consent option), let the pixel's consent cookie __oaiq_consent reach the server, or " +
+              "use consent: { mode: 'opt-out' } where the law allows it (see docs/troubleshooting.md)",
+      );
       return { status: 'skipped', reason: 'consent', source: consent.source };
     }
-    let built: Awaited<ReturnType<typeof buildEvent>>;
+    const built = await buildEvent(input, rawContext, { ...buildOptions, now: clock.now() });
+    if (!built.ok) return refuse(built.issues, input?.type);
+    const { warnings } = built;
+    for (const warning of warnings) {
+      explain(`left-out:${warning.code}`, `left out ${warning.path} (${warning.code}): ${warning.message}`);
+    }
+    let body: string;
     try {
-      built = await buildEvent(input, context ?? {}, { ...buildOptions, now: clock.now() });
+      body = JSON.stringify(built.event);
     } catch (error) {
-      counters.refused++;
-      return {
-        status: 'refused',
-        issues: [{ path: '', code: 'not_object', message: `input could not be read: ${String(error)}` }],
-      };
+      return refuse(
+        [
+          {
+            path: 'data',
+            code: 'not_serializable',
+            message: `the event cannot be written as JSON (${errorName(error)})`,
+          },
+        ],
+        input.type,
+      );
     }
-    if (!built.ok) {
-      counters.refused++;
-      return { status: 'refused', issues: built.issues };
-    }
-    const body = JSON.stringify(built.event);
     const bytes = encoder.encode(body).length;
     if (bytes + envelopeStart.length + 2 > maxBytes) {
-      counters.refused++;
-      return {
-        status: 'refused',
-        issues: [
+      return refuse(
+        [
           {
             path: '',
             code: 'event_too_large',
             message: `the event is ${bytes} bytes; batch.maxBytes is ${maxBytes}`,
           },
         ],
-      };
+        input.type,
+      );
     }
     const record: OutboxRecord = {
       key: dedupKey(pixelId, built.event),
@@ -703,28 +731,27 @@ export function createConversions(options: ConversionsOptions): Conversions {
     try {
       appended = await outbox.append(record);
     } catch (error) {
-      counters.refused++;
       logger.error(`outbox append failed: ${String(error)}`);
-      return {
-        status: 'refused',
-        issues: [{ path: '', code: 'outbox_error', message: 'the outbox could not store the event' }],
-      };
+      return refuse(
+        [{ path: '', code: 'outbox_error', message: 'the outbox could not store the event' }],
+        input.type,
+      );
     }
     if (appended === 'full') {
-      counters.refused++;
-      return {
-        status: 'refused',
-        issues: [{ path: '', code: 'queue_full', message: 'the outbox is full; the event was not accepted' }],
-      };
+      return refuse(
+        [{ path: '', code: 'queue_full', message: 'the outbox is full; the event was not accepted' }],
+        input.type,
+      );
     }
     if (appended === 'duplicate') {
       counters.deduplicated++;
-      return { status: 'queued', id: record.id, warnings: built.warnings, duplicate: true };
+      return { status: 'queued', id: record.id, warnings, duplicate: true };
     }
     counters.accepted++;
     counters.queued++;
     queuedBytes += bytes;
     unsettled.set(record.key, bytes);
+    if (options.debug) logger.debug?.(`queued ${built.event.type} ${record.id} (${bytes} bytes)`);
     // A full batch goes at once; a partial one waits for flushIntervalMs from its first event. The
     // interval restarts after a full batch leaves, so a steady stream is not cut into extra requests.
     if (counters.queued - leasedEvents >= maxEvents || queuedBytes - leasedBytes >= maxBytes) {
@@ -734,7 +761,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
       }
       requestDrain();
     } else arm(flushIntervalMs);
-    return { status: 'queued', id: record.id, warnings: built.warnings };
+    return { status: 'queued', id: record.id, warnings };
   }
 
   async function flush(): Promise<ConversionStats> {
@@ -815,7 +842,18 @@ export function createConversions(options: ConversionsOptions): Conversions {
       requestDrain();
     },
     readRequest: (incoming) => readWith(incoming),
-    pixel: (pixelOptions) => renderPixel({ mode, ...options.pixel, ...pixelOptions, pixelId }),
+    pixel: (pixelOptions) =>
+      renderPixel({
+        mode,
+        ...options.pixel,
+        onDropped: (paths) =>
+          explain(
+            'pixel-dropped',
+            `pixel: left out ${paths.join(', ')} (server-only fields the pixel does not accept); the server event keeps them`,
+          ),
+        ...pixelOptions,
+        pixelId,
+      }),
     forRequest(incoming, requestOptions = {}) {
       const reading = readWith(incoming, requestOptions.consent);
       const eventId = requestOptions.eventId ?? createEventId();
@@ -855,6 +893,19 @@ export function createConversions(options: ConversionsOptions): Conversions {
     value: () => `Conversions { pixelId: '${pixelId}', endpoint: '${endpoint}', apiKey: [redacted] }`,
   });
   return client;
+}
+
+// Consent that cannot be read is unknown, which opt-in treats as no.
+function readConsent(context: unknown): RequestContext['consent'] {
+  try {
+    return typeof context === 'object' && context !== null ? (context as RequestContext).consent : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
 }
 
 const consoleLogger: Logger = {

@@ -14,6 +14,9 @@ export type ConsentState = 'granted' | 'denied' | 'unknown';
  */
 export type ConsentMode = 'opt-in' | 'opt-out';
 
+/** The consent modes, as options accept them. @example CONSENT_MODES; // ['opt-in', 'opt-out'] */
+export const CONSENT_MODES: readonly ConsentMode[] = ['opt-in', 'opt-out'];
+
 /**
  * A resolved consent state and the source that decided it (`app`, `__oaiq_consent`, `gpc`, …).
  *
@@ -80,7 +83,8 @@ export function resolveConsent(
  * consentAllows('opt-out', 'unknown'); // true
  */
 export function consentAllows(mode: ConsentMode, state: ConsentState): boolean {
-  return mode === 'opt-in' ? state === 'granted' : state !== 'denied';
+  // Fails closed: only an exact 'opt-out' relaxes the rule, and only a known state passes it.
+  return mode === 'opt-out' ? state === 'granted' || state === 'unknown' : state === 'granted';
 }
 
 /**
@@ -101,12 +105,14 @@ function toDecision(
   source: string,
 ): ConsentDecision | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'string') {
-    return value === 'granted' || value === 'denied' || value === 'unknown'
-      ? { state: value, source }
-      : undefined;
-  }
-  return value;
+  if (typeof value === 'string') return isConsentState(value) ? { state: value, source } : undefined;
+  // A decision object from outside (an app, a resolver) is trusted only with a known state.
+  if (typeof value !== 'object' || value === null || !isConsentState(value.state)) return undefined;
+  return { state: value.state, source: typeof value.source === 'string' ? value.source : source };
+}
+
+function isConsentState(value: unknown): value is ConsentState {
+  return value === 'granted' || value === 'denied' || value === 'unknown';
 }
 
 /**

@@ -4,6 +4,7 @@ export * from './consent.js';
 export * from './cookies.js';
 export * from './money.js';
 export * from './normalize.js';
+export * from './options.js';
 export * from './outbox.js';
 export * from './pixel.js';
 export * from './request.js';

@@ -95,6 +95,7 @@ export interface PhoneOptions {
  * normalizePhone('020 7946 0958', { defaultCountry: 'GB' });  // { ok: true, value: '442079460958' }
  */
 export function normalizePhone(raw: string, options: PhoneOptions = {}): Normalized {
+  if (typeof raw !== 'string') return { ok: false, code: 'phone_invalid', message: 'phone must be a string' };
   const text = raw.trim();
   if (text === '') return DROPPED;
   if (EXTENSION.test(text)) {
@@ -103,10 +104,11 @@ export function normalizePhone(raw: string, options: PhoneOptions = {}): Normali
   const compact = text.replace(/[\s().-]/g, '');
   const digitCount = compact.replace(/\D/g, '').length;
   let parsed: ReturnType<typeof parsePhoneNumberFromString>;
-  if (compact.startsWith('+')) {
+  if (/^\+?00/.test(compact)) {
+    // 00 is the international prefix, also when written after a + ("+00 44 …", "+0044 …").
+    parsed = parsePhoneNumberFromString(`+${compact.replace(/^\+?00/, '')}`);
+  } else if (compact.startsWith('+')) {
     parsed = parsePhoneNumberFromString(compact);
-  } else if (compact.startsWith('00')) {
-    parsed = parsePhoneNumberFromString(`+${compact.slice(2)}`);
   } else if (options.defaultCountry) {
     parsed = parsePhoneNumberFromString(compact, options.defaultCountry.toUpperCase() as CountryCode);
   } else {

@@ -76,24 +76,34 @@ export interface RequestReading {
  * for (const cookie of reading.setCookies) response.headers.append('set-cookie', cookie);
  */
 export function readRequest(incoming: IncomingRequest, options: RequestOptions = {}): RequestReading {
-  const cookieHeader = incoming.header('cookie');
+  // A framework's header getter or URL that misbehaves reads as absent: the request goes on.
+  const header = (name: string): string | undefined => {
+    try {
+      const value: unknown = incoming.header(name);
+      return typeof value === 'string' ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const url = typeof incoming.url === 'string' ? incoming.url : '';
+  const cookieHeader = header('cookie');
   const cookies = parseCookieHeader(cookieHeader);
   const signals: ConsentSignals = {
     cookie: (name) => cookies.get(name),
-    header: (name) => incoming.header(name),
+    header,
   };
   const consent = resolveConsent(signals, options.consent?.resolvers ?? defaultConsentResolvers());
   const capture = captureOppref(
-    { url: incoming.url, cookieHeader },
+    { url, cookieHeader },
     { ...options.cookie, consent: consent.state, mode: options.consent?.mode ?? 'opt-in' },
   );
-  const userAgent = incoming.header('user-agent');
+  const userAgent = header('user-agent');
   const context: RequestContext = {
     consent,
-    sourceUrl: incoming.url,
+    ...(url ? { sourceUrl: url } : {}),
     ...(capture.oppref !== undefined ? { oppref: capture.oppref } : {}),
     ...(capture.obref !== undefined ? { obref: capture.obref } : {}),
-    ...(incoming.ip ? { ip: stripIpv4Mapping(incoming.ip) } : {}),
+    ...(typeof incoming.ip === 'string' && incoming.ip ? { ip: clientAddress(incoming.ip) } : {}),
     ...(userAgent ? { userAgent } : {}),
   };
   return { context, consent, setCookies: capture.setCookies, refused: capture.refused };
@@ -113,7 +123,23 @@ export function fromWebRequest(request: Request, ip?: string): IncomingRequest {
   };
 }
 
-// Node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d; the API wants the address itself.
-function stripIpv4Mapping(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+/**
+ * The bare client address from what a socket or a proxy header gives: some load balancers append
+ * the port (`203.0.113.7:51234`, `[2001:db8::1]:443`), and Node reports IPv4 clients of a
+ * dual-stack socket as `::ffff:a.b.c.d`. The API wants the address itself.
+ *
+ * @example
+ * clientAddress('203.0.113.7:51234');   // '203.0.113.7'
+ * clientAddress('[2001:db8::1]:443');   // '2001:db8::1'
+ * clientAddress('::ffff:203.0.113.7');  // '203.0.113.7'
+ */
+export function clientAddress(ip: string): string {
+  let address = ip.trim();
+  const bracketed = /^\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?$/.exec(address);
+  if (bracketed) address = bracketed[1]!;
+  else {
+    const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(address);
+    if (withPort) address = withPort[1]!;
+  }
+  return address.toLowerCase().startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

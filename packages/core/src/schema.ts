@@ -248,4 +248,9 @@ export type IssueCode =
   | 'queue_full'
   | 'event_too_large'
   | 'outbox_error'
-  | 'closed';
+  | 'closed'
+  | 'not_serializable'
+  | 'context_invalid'
+  | 'data_invalid'
+  | 'id_invalid'
+  | 'pixel_field_dropped';

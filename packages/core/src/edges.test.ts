@@ -1,0 +1,403 @@
+// Regression tests for edges that used to fail quietly: a typo that turned consent off, inputs
+// that made track() throw, pixel fields the pixel drops, phones and addresses read wrongly.
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { fakeEndpoint } from '../test/fake-endpoint.js';
+import { buildEvent } from './build.js';
+import { type ConversionsOptions, createConversions, type Logger } from './client.js';
+import { consentAllows, toConsentDecision } from './consent.js';
+import { normalizePhone } from './normalize.js';
+import { ConversionsConfigError } from './options.js';
+import { PixelEventError, renderPixel } from './pixel.js';
+import { clientAddress, readRequest } from './request.js';
+
+const KEY = 'sk_live_SECRET_edges_0123456789';
+
+// [, value]: a hole where the first value should be, as a sparse array from a driver has.
+function withHole(value: string): string[] {
+  const list: string[] = [];
+  list[1] = value;
+  return list;
+}
+const base = { pixelId: 'px_edges', apiKey: KEY, endpoint: 'http://127.0.0.1:9/v1/events' };
+
+function recordingLogger() {
+  const lines: string[] = [];
+  const logger: Logger = {
+    debug: (m) => lines.push(`debug ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
+  return { logger, lines };
+}
+
+describe('options are checked at construction', () => {
+  // Every enumerated option, with values a config file or an env var could plausibly hold.
+  const badValues: Array<[string, Partial<ConversionsOptions> | Record<string, unknown>]> = [
+    ['consent.mode', { consent: { mode: 'optin' } }],
+    ['consent.mode', { consent: { mode: 'OPT-IN' } }],
+    ['consent.mode', { consent: { mode: 'opt_in' } }],
+    ['consent.mode', { consent: { mode: '' } }],
+    ['consent.mode', { consent: { mode: true } }],
+    ['consent.resolvers', { consent: { resolvers: 'onetrust' } }],
+    ['defaultActionSource', { defaultActionSource: 'website' }],
+    ['defaultCountry', { defaultCountry: 'USA' }],
+    ['batch.maxEvents', { batch: { maxEvents: 5000 } }],
+    ['batch.concurrency', { batch: { concurrency: 0 } }],
+    ['batch.flushIntervalMs', { batch: { flushIntervalMs: '1000' } }],
+    ['retry.timeoutMs', { retry: { timeoutMs: -1 } }],
+    ['cookie.secure', { cookie: { secure: 'yes' } }],
+    ['cookie.maxAgeSeconds', { cookie: { maxAgeSeconds: 1.5 } }],
+    ['pixel.debug', { pixel: { debug: 'true' } }],
+    ['keepSourceUrlQuery', { keepSourceUrlQuery: 'false' }],
+    ['validateOnly', { validateOnly: 1 }],
+    ['endpoint', { endpoint: 'bzr.openai.com/v1/events' }],
+    ['logger', { logger: console.log }],
+  ];
+  it.each(badValues)('rejects a wrong %s, naming it and what it accepts', (name, override) => {
+    const make = () => createConversions({ ...base, ...(override as object) } as ConversionsOptions);
+    expect(make).toThrow(ConversionsConfigError);
+    expect(make).toThrow(name);
+  });
+
+  it('names the allowed consent modes', () => {
+    expect(() => createConversions({ ...base, consent: { mode: 'optin' as never } })).toThrow(
+      "consent.mode must be one of 'opt-in', 'opt-out' (got 'optin')",
+    );
+  });
+
+  it('rejects unknown option names with the nearest known one', () => {
+    expect(() => createConversions({ ...base, consentMode: 'opt-out' } as never)).toThrow(
+      /unknown option consentMode \(did you mean consent\?\)/,
+    );
+    expect(() => createConversions({ ...base, consent: { mod: 'opt-out' } } as never)).toThrow(
+      /unknown option consent\.mod \(did you mean consent\.mode\?\)/,
+    );
+  });
+
+  it('never puts the key in a configuration error', () => {
+    try {
+      createConversions({ ...base, apiKey: KEY, endpoint: KEY });
+      expect.unreachable();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('SECRET');
+    }
+  });
+
+  it('refuses a plain-http endpoint off the loopback unless explicitly allowed', () => {
+    expect(() => createConversions({ ...base, endpoint: 'http://capi.internal.example/v1/events' })).toThrow(
+      /plain http on a non-loopback host/,
+    );
+    expect(() =>
+      createConversions({
+        ...base,
+        endpoint: 'http://capi.internal.example/v1/events',
+        allowInsecureEndpoint: true,
+      }),
+    ).not.toThrow();
+    for (const endpoint of [
+      'http://127.0.0.1:8787/v1/events',
+      'http://localhost:8787/v1/events',
+      'http://[::1]:8787/v1/events',
+    ])
+      expect(() => createConversions({ ...base, endpoint })).not.toThrow();
+  });
+});
+
+describe('consent fails closed', () => {
+  it('treats an unknown mode that slipped past the types as opt-in', () => {
+    expect(consentAllows('optin' as never, 'unknown')).toBe(false);
+    expect(consentAllows(undefined as never, 'unknown')).toBe(false);
+    expect(consentAllows('opt-out', 'GRANTED' as never)).toBe(false);
+  });
+
+  it('reads a decision object with an unknown state as unknown', () => {
+    expect(toConsentDecision({ state: 'DENIED' as never, source: 'app' })).toEqual({
+      state: 'unknown',
+      source: 'none',
+    });
+  });
+
+  it('writes no cookie for an unknown mode reaching readRequest', () => {
+    const reading = readRequest(
+      { url: 'https://shop.example/?oppref=gAAAA1', header: () => undefined },
+      { consent: { mode: 'optin' as never } },
+    );
+    expect(reading.setCookies).toEqual([]);
+  });
+});
+
+describe('track() never throws and drops only the bad field', () => {
+  const endpoint = fakeEndpoint();
+  const { logger, lines } = recordingLogger();
+  const conversions = createConversions({ ...base, fetch: endpoint.fetch, logger });
+  const ok = { consent: 'granted' as const, sourceUrl: 'https://shop.example/thanks' };
+  const hostile: Array<[string, () => Promise<unknown>]> = [
+    [
+      'a BigInt in custom data',
+      () =>
+        conversions.track(
+          { type: 'custom', customEventName: 'quote', id: 'b1', data: { big: 10n } as never },
+          ok,
+        ),
+    ],
+    [
+      'a cycle in custom data',
+      () => {
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        return conversions.track(
+          { type: 'custom', customEventName: 'quote', id: 'c1', data: { cyclic } },
+          ok,
+        );
+      },
+    ],
+    [
+      'a throwing toJSON',
+      () =>
+        conversions.track(
+          {
+            type: 'custom',
+            customEventName: 'quote',
+            id: 't1',
+            data: {
+              x: {
+                toJSON: () => {
+                  throw new Error('no');
+                },
+              },
+            },
+          },
+          ok,
+        ),
+    ],
+    [
+      'a context getter that throws',
+      () =>
+        conversions.track(
+          { type: 'lead_created', id: 'g1' },
+          {
+            consent: 'granted',
+            sourceUrl: 'https://shop.example/',
+            get userAgent(): string {
+              throw new Error('boom');
+            },
+          },
+        ),
+    ],
+    ['a null context', () => conversions.track({ type: 'lead_created', id: 'n1' }, null as never)],
+    [
+      'a numeric user agent',
+      () => conversions.track({ type: 'lead_created', id: 'u1' }, { ...ok, userAgent: 42 as never }),
+    ],
+    [
+      'a null user agent',
+      () => conversions.track({ type: 'lead_created', id: 'u2' }, { ...ok, userAgent: null as never }),
+    ],
+    [
+      'a numeric android id',
+      () =>
+        conversions.track({ type: 'lead_created', id: 'a1', user: { androidAdvertisingId: 7 as never } }, ok),
+    ],
+    [
+      'a Symbol source URL',
+      () => conversions.track({ type: 'lead_created', id: 's1', sourceUrl: Symbol('x') as never }, ok),
+    ],
+    [
+      'a null-prototype source URL',
+      () =>
+        conversions.track({ type: 'lead_created', id: 's2', sourceUrl: Object.create(null) as never }, ok),
+    ],
+    [
+      'a sparse email list',
+      () =>
+        conversions.track(
+          { type: 'lead_created', id: 'e1', user: { email: withHole('a@x.co') as never } },
+          ok,
+        ),
+    ],
+    [
+      'a string as data',
+      () =>
+        conversions.track({ type: 'custom', customEventName: 'quote', id: 'd1', data: 'hi' as never }, ok),
+    ],
+    ['no input at all', () => conversions.track(undefined as never, ok)],
+    [
+      'an input whose getter throws',
+      () =>
+        conversions.track(
+          Object.defineProperty({ type: 'lead_created' }, 'user', {
+            enumerable: true,
+            get() {
+              throw new Error('boom');
+            },
+          }) as never,
+          ok,
+        ),
+    ],
+  ];
+  it.each(hostile)('returns a status for %s', async (_name, call) => {
+    const result = (await call()) as { status: string };
+    expect(['queued', 'refused', 'skipped']).toContain(result.status);
+  });
+
+  it('keeps the conversion and drops the bad optional field', async () => {
+    const data = await conversions.track(
+      { type: 'custom', customEventName: 'quote', id: 'keep1', data: { big: 10n, plan: 'pro' } as never },
+      ok,
+    );
+    expect(data).toMatchObject({
+      status: 'queued',
+      warnings: [{ path: 'data.big', code: 'not_serializable' }],
+    });
+    const sparse = await conversions.track(
+      { type: 'lead_created', id: 'keep2', user: { email: withHole('a@x.co') as never } },
+      ok,
+    );
+    expect(sparse).toMatchObject({
+      status: 'queued',
+      warnings: [{ path: 'user.emails_sha256[0]', code: 'list_invalid' }],
+    });
+    const stringData = await conversions.track(
+      { type: 'custom', customEventName: 'quote', id: 'keep3', data: 'hi' as never },
+      ok,
+    );
+    expect(stringData).toMatchObject({
+      status: 'queued',
+      warnings: [{ path: 'data', code: 'data_invalid' }],
+    });
+    await conversions.flush();
+    const sent = endpoint.requests.flatMap((r) => r.envelope.events);
+    expect(sent.find((e) => e.id === 'keep1')?.data).toEqual({ type: 'custom', plan: 'pro' });
+    expect(sent.find((e) => e.id === 'keep3')?.data).toEqual({ type: 'custom' });
+    expect(sent.find((e) => e.id === 'keep2')?.user?.emails_sha256).toHaveLength(1);
+  });
+
+  it('refuses ids with control characters, which storage would truncate', async () => {
+    const result = await conversions.track({ type: 'lead_created', id: 'lead\u0000tail' }, ok);
+    expect(result).toMatchObject({ status: 'refused', issues: [{ code: 'id_invalid' }] });
+  });
+
+  it('says once per reason what happened and what to change', async () => {
+    const { logger: log, lines: seen } = recordingLogger();
+    const quiet = createConversions({ ...base, fetch: endpoint.fetch, logger: log });
+    for (let i = 0; i < 3; i++)
+      await quiet.track({ type: 'lead_created' }, { sourceUrl: 'https://shop.example/' });
+    const hints = seen.filter((line) => line.includes('no consent signal under opt-in'));
+    expect(hints).toHaveLength(1);
+    expect(hints[0]).toMatch(/consent/);
+    await quiet.shutdown();
+    expect(lines.join('\n')).not.toContain('a@x.co');
+  });
+});
+
+describe('pixel snippet carries only what the pixel accepts', () => {
+  it('leaves group_id, variant_dict and free-form keys to the server event', () => {
+    const dropped: string[][] = [];
+    const html = renderPixel({
+      pixelId: 'px',
+      consent: 'granted',
+      onDropped: (paths) => dropped.push(paths),
+      event: {
+        type: 'order_created',
+        id: 'o1',
+        data: {
+          amount: 1000,
+          currency: 'USD',
+          contents: [
+            {
+              id: 'sku',
+              groupId: 'g',
+              variantDict: { size: 'm' },
+              name: 'Mug',
+              contentType: 'product',
+              quantity: 1,
+              amount: 1000,
+              currency: 'usd',
+            },
+          ],
+        },
+      },
+    });
+    expect(html).toContain(
+      '"contents":[{"id":"sku","name":"Mug","content_type":"product","quantity":1,"amount":1000,"currency":"USD"}]',
+    );
+    expect(html).not.toMatch(/group_id|variant_dict/);
+    expect(dropped).toEqual([['data.contents[0].group_id', 'data.contents[0].variant_dict']]);
+  });
+
+  it('keeps only plan_id, amount, currency and contents on custom events', () => {
+    const html = renderPixel({
+      pixelId: 'px',
+      consent: 'granted',
+      event: {
+        type: 'custom',
+        id: 'c1',
+        customEventName: 'Quote_Requested',
+        data: { planId: 'pro', amount: 5, currency: 'EUR', colour: 'red' },
+      },
+    });
+    expect(html).toContain('{"type":"custom","amount":5,"currency":"EUR","plan_id":"pro"}');
+    expect(html).toContain('"custom_event_name":"quote_requested"');
+    expect(html).not.toContain('colour');
+  });
+
+  it('refuses a custom event without a valid name with a typed error', () => {
+    const render = (customEventName?: string) => () =>
+      renderPixel({
+        pixelId: 'px',
+        consent: 'granted',
+        event: { type: 'custom', id: 'c1', ...(customEventName !== undefined ? { customEventName } : {}) },
+      });
+    expect(render()).toThrow(PixelEventError);
+    expect(render('order_created')).toThrow(PixelEventError);
+    expect(render('has space')).toThrow(PixelEventError);
+    try {
+      render()();
+    } catch (error) {
+      expect((error as PixelEventError).code).toBe('custom_event_name_required');
+    }
+  });
+});
+
+describe('phones', () => {
+  it.each(['+00 44 20 7946 0958', '+0044 20 7946 0958', '+00442079460958', '0044 20 7946 0958'])(
+    'reads %s as the international prefix',
+    (raw) => {
+      expect(normalizePhone(raw)).toEqual({ ok: true, value: '442079460958' });
+    },
+  );
+});
+
+describe('client addresses with a port', () => {
+  it.each([
+    ['203.0.113.7:51234', '203.0.113.7'],
+    ['[2001:db8::1]:443', '2001:db8::1'],
+    ['[2001:db8::1]', '2001:db8::1'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:db8::1', '2001:db8::1'],
+    ['203.0.113.7', '203.0.113.7'],
+  ])('%s → %s', (raw, expected) => {
+    expect(clientAddress(raw)).toBe(expected);
+    const reading = readRequest({ url: 'https://shop.example/', header: () => undefined, ip: raw });
+    expect(reading.context.ip).toBe(expected);
+  });
+
+  it('keeps the IP of a forwarded address with a port on the event', async () => {
+    const reading = readRequest({
+      url: 'https://shop.example/',
+      header: () => undefined,
+      ip: '203.0.113.7:51234',
+    });
+    const built = await buildEvent({ type: 'lead_created', id: 'l1' }, reading.context);
+    expect(built.ok && built.event.user?.ip_address).toBe('203.0.113.7');
+  });
+});
+
+describe('the key stays secret', () => {
+  it('is in no inspect or JSON output of the client', () => {
+    const conversions = createConversions(base);
+    expect(inspect(conversions, { depth: 10, showHidden: true })).not.toContain('SECRET');
+    expect(JSON.stringify(conversions)).not.toContain('SECRET');
+  });
+});
