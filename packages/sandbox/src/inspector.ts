@@ -1,6 +1,10 @@
-// The inspector page served at `/`: plain HTML, CSS and script, no framework. Everything user-supplied
-// is written with textContent, never as HTML.
-export const INSPECTOR_HTML = `<!doctype html>
+import { createHash } from 'node:crypto';
+
+// The inspector page served at `/`: plain HTML, CSS and script, no framework. Every value that comes
+// from a request (ids, user agents, oppref, error paths) reaches the page through textContent, never
+// as HTML; the Content-Security-Policy below allows only this page's own style and script by hash, so
+// an injected handler or script would not run even if a future change wrote HTML.
+const PAGE = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -280,7 +284,9 @@ export const INSPECTOR_HTML = `<!doctype html>
   ['filter-type', 'filter-channel', 'filter-id'].forEach(function (id) { $(id).addEventListener('input', function () { renderEvents(); }); });
   $('detail-close').addEventListener('click', function () { select(null); });
   document.addEventListener('keydown', function (event) { if (event.key === 'Escape') select(null); });
-  $('reset').addEventListener('click', function () { fetch('/_sandbox/reset', { method: 'POST' }); });
+  $('reset').addEventListener('click', function () {
+    fetch('/_sandbox/reset', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  });
 
   Promise.all([fetch('/_sandbox/events').then(function (r) { return r.json(); }), fetch('/_sandbox/requests').then(function (r) { return r.json(); })])
     .then(function (answers) { events = answers[0].data; requests = answers[1].data; renderAll(); connect(); });
@@ -306,3 +312,27 @@ export const INSPECTOR_HTML = `<!doctype html>
 </body>
 </html>
 `;
+
+const inline = (tag: 'style' | 'script'): string => {
+  const open = PAGE.indexOf(`<${tag}>`) + tag.length + 2;
+  return PAGE.slice(open, PAGE.indexOf(`</${tag}>`, open));
+};
+const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/** The inspector page's HTML. */
+export const INSPECTOR_HTML = PAGE;
+
+/**
+ * The inspector page's Content-Security-Policy: nothing loads or runs but its own inline style and
+ * script (pinned by hash), and it talks only to the sandbox that served it.
+ */
+export const INSPECTOR_CSP = [
+  "default-src 'none'",
+  `script-src ${sha256(inline('script'))}`,
+  `style-src ${sha256(inline('style'))}`,
+  "connect-src 'self'",
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');

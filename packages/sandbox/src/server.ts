@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { checkIntegrationSource, type Issue, validateEnvelope, validateEvent } from '@chatgpt-ads/core';
 import { type Fault, FaultPlan } from './faults.js';
-import { INSPECTOR_HTML } from './inspector.js';
+import { INSPECTOR_CSP, INSPECTOR_HTML } from './inspector.js';
 import { PIXEL_SCRIPT } from './pixel-script.js';
 import { type Channel, SandboxStore, type StoredEvent, type StoredRequest } from './store.js';
 
@@ -38,6 +38,13 @@ export interface SandboxOptions {
   maxStored?: number;
   /** Clock for timestamps and the 7-day window. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Host names, besides loopback ones, that the inspector, the `/_sandbox/*` routes and the monitoring
+   * endpoint answer to: e.g. `['sandbox']` when other containers reach it as `http://sandbox:8787`.
+   * Default none: only `localhost`, `127.0.0.0/8` and `[::1]`, so a web page that rebinds its own
+   * domain to this machine cannot read what the sandbox recorded.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /**
@@ -83,6 +90,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const store = new SandboxStore(options.maxStored ?? 200_000);
   const faults = new FaultPlan(now);
   faults.set(options.faults ?? []);
+  const allowedHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()));
   const keysByPixel = options.pixels ? new Map(options.pixels.map((p) => [p.pixelId, p.apiKey])) : undefined;
   const openResponses = new Set<ServerResponse>();
   const timers = new Set<ReturnType<typeof setTimeout>>();
@@ -100,7 +108,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox.local');
     const path = url.pathname;
+    res.setHeader('x-content-type-options', 'nosniff');
+    // The pixel routes are the only ones a page on another origin may use: the stand-in pixel posts
+    // events from the store's pages to the sandbox.
+    const pixelRoute = path === '/v1/sdk/events' || path === '/sdk/oaiq.min.js';
     if (req.method === 'OPTIONS') {
+      if (!pixelRoute) return json(res, 404, { error: { message: 'no cross-origin access to this route' } });
       cors(res);
       res.writeHead(204, {
         'access-control-allow-methods': 'GET, POST, OPTIONS',
@@ -109,7 +122,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       res.end();
       return;
     }
-    if (req.method === 'POST' && path === '/v1/events') return ingestServer(req, res, url);
+    if (req.method === 'POST' && path === '/v1/events') {
+      // Servers send no Origin; a browser page elsewhere has no business with the API endpoint.
+      if (req.headers.origin !== undefined && !isLoopbackOrigin(req.headers.origin))
+        return forbidden(res, 'the API endpoint does not take requests from web pages on other origins');
+      return ingestServer(req, res, url);
+    }
     if (path === '/v1/sdk/events' && (req.method === 'POST' || req.method === 'GET'))
       return ingestPixel(req, res, url);
     if (req.method === 'GET' && path === '/sdk/oaiq.min.js') {
@@ -117,6 +135,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
       res.end(PIXEL_SCRIPT);
       return;
+    }
+    // Everything below shows or changes what the sandbox recorded: only for this machine.
+    const page = req.method === 'GET' && (path === '/' || path === '/index.html');
+    const refusal = localOnly(req, allowedHosts, page);
+    if (refusal) return forbidden(res, refusal);
+    if (req.method === 'POST') {
+      const reason = controlPostRefusal(req);
+      if (reason) return json(res, 415, { error: { message: reason, type: 'invalid_request_error' } });
     }
     if (req.method === 'GET' && path === '/v1/conversions/events') return monitoring(res, url);
     if (req.method === 'GET' && path === '/_sandbox/events') return json(res, 200, { data: store.events() });
@@ -140,8 +166,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
-        'content-security-policy':
-          "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:",
+        'content-security-policy': INSPECTOR_CSP,
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
       });
       res.end(INSPECTOR_HTML);
       return;
@@ -439,6 +466,70 @@ function json(
     ...headers,
   });
   res.end(text);
+}
+
+function forbidden(res: ServerResponse, message: string): void {
+  json(res, 403, { error: { message, type: 'forbidden' } });
+}
+
+/** The host name of a Host header value (`name`, `name:port`, `[v6]:port`), lower-cased. */
+function hostName(host: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d*)?$/.exec(host);
+  if (bracketed) return `[${bracketed[1]!.toLowerCase()}]`;
+  return host.replace(/:\d*$/, '').toLowerCase();
+}
+
+function isLoopbackName(name: string): boolean {
+  return (
+    name === 'localhost' ||
+    name === '[::1]' ||
+    /^127\.(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){2}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/.test(name)
+  );
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    const parsed = new URL(origin);
+    return parsed.protocol === 'http:' && isLoopbackName(parsed.hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a request may not see or change the sandbox's records, or undefined when it may: the Host must
+ * name this machine (or an allowed host), so a rebound DNS name is refused, and a browser request
+ * must come from the sandbox's own origin.
+ */
+function localOnly(
+  req: IncomingMessage,
+  allowedHosts: ReadonlySet<string>,
+  navigation: boolean,
+): string | undefined {
+  const host = req.headers.host ?? '';
+  const name = hostName(host);
+  if (!isLoopbackName(name) && !allowedHosts.has(name))
+    return `this route answers only to localhost, 127.0.0.1 or [::1] (Host was "${host.slice(0, 100)}"); add the name to allowedHosts to reach it otherwise`;
+  // Opening the inspector from a link elsewhere is fine: the page itself holds no data.
+  if (navigation) return undefined;
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${host}`)
+    return 'this route does not take requests from web pages on other origins';
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    return 'this route does not take requests from web pages on other origins';
+  return undefined;
+}
+
+/**
+ * A state-changing control request must say it is JSON: a page on another origin cannot send that
+ * content type without a CORS preflight, which these routes never grant.
+ */
+function controlPostRefusal(req: IncomingMessage): string | undefined {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json'
+    ? undefined
+    : 'send control requests with content-type: application/json';
 }
 
 function cors(res: ServerResponse): void {

@@ -229,11 +229,21 @@ describe('fault injection', () => {
     expect((await post({ events: [event()] })).status).toBe(200);
   });
 
-  it('adds latency', async () => {
-    sandbox.setFaults([{ latencyMs: 200 }]);
-    const started = performance.now();
-    expect((await post({ events: [event()] })).status).toBe(200);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+  it('adds latency: a later request without the fault is answered first', async () => {
+    const settled: string[] = [];
+    const late = post(
+      { events: [event({ id: 'late' })] },
+      { headers: { 'x-sandbox-fault': '{"latencyMs":1500}' } },
+    ).then((answer) => {
+      settled.push('late');
+      return answer;
+    });
+    const prompt = await post({ events: [event({ id: 'prompt' })] });
+    settled.push('prompt');
+    expect(prompt.status).toBe(200);
+    expect((await late).status).toBe(200);
+    expect(settled).toEqual(['prompt', 'late']);
+    expect(sandbox.events().map((e) => e.event.id)).toEqual(['prompt', 'late']);
   });
 
   it('resets the connection', async () => {
@@ -268,6 +278,7 @@ describe('fault injection', () => {
     ).toBe(502);
     const set = await fetch(`${sandbox.url}/_sandbox/faults`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify([{ status: 500, times: 1 }]),
     });
     expect(await set.json()).toMatchObject({ pending: [{ status: 500, times: 1 }] });
@@ -286,7 +297,10 @@ describe('JSON and monitoring APIs', () => {
     });
     const events = await (await fetch(`${sandbox.url}/_sandbox/events`)).json();
     expect(events.data).toHaveLength(2);
-    await fetch(`${sandbox.url}/_sandbox/reset`, { method: 'POST' });
+    await fetch(`${sandbox.url}/_sandbox/reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(sandbox.events()).toEqual([]);
   });
 
