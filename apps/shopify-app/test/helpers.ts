@@ -32,8 +32,13 @@ setAbstractFetchFunc(async (input, init) => {
 
 export type StartedApp = Awaited<ReturnType<typeof startApp>>;
 
-/** The app on a free port; `overrides` change its options, `dbPath` reuses a database (a restart). */
-export async function startApp(overrides: Partial<ShopifyAppOptions> = {}) {
+/**
+ * The app on a free port; `overrides` change its options, `dbPath` reuses a database (a restart).
+ * Given a function, it receives the app's own origin first (for a browser that must see it as same-origin).
+ */
+export async function startApp(
+  overrides: Partial<ShopifyAppOptions> | ((base: string) => Partial<ShopifyAppOptions>) = {},
+) {
   const logged: string[] = [];
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -49,7 +54,7 @@ export async function startApp(overrides: Partial<ShopifyAppOptions> = {}) {
       warn: (m) => logged.push(m),
       error: (m, e) => logged.push(`${m}${e ? ` ${(e as Error).stack}` : ''}`),
     },
-    ...overrides,
+    ...(typeof overrides === 'function' ? overrides(base) : overrides),
   };
   secrets.set(options.apiSecret, options.apiKey);
   const created = createShopifyApp(options);
