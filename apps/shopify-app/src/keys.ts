@@ -44,7 +44,13 @@ export interface EncryptionKey {
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const SALT = 'chatgpt-ads-shopify-app';
-/** Purpose labels: a key derived for one purpose is never used for another. */
+/**
+ * The HKDF label of the key that seals stored Conversions API keys: a key derived for one purpose
+ * is never used for another, and a new purpose gets a new label.
+ *
+ * @example
+ * new KeyRing(parseEncryptionKeys(process.env.CHATGPT_ADS_ENCRYPTION_KEYS), { purpose: PURPOSE_STORED_API_KEY });
+ */
 export const PURPOSE_STORED_API_KEY = 'stored-conversions-api-key/v1';
 const LEGACY_ID = 'legacy-app-secret';
 const REDACTED = Symbol.for('nodejs.util.inspect.custom');

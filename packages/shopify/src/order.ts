@@ -10,11 +10,22 @@ import {
   type UserInput,
 } from '@chatgpt-ads/core';
 
-/** The parts of Shopify's `orders/create` payload (REST shape) this package reads. */
+/**
+ * An amount in Shopify's payload: a decimal string and its ISO 4217 currency.
+ *
+ * @example
+ * const money: ShopifyMoney = { amount: '129.99', currency_code: 'USD' };
+ */
 export interface ShopifyMoney {
   amount: string;
   currency_code: string;
 }
+/**
+ * A billing or shipping address of the order (the fields read here).
+ *
+ * @example
+ * const address: ShopifyAddress = { city: 'Louisville', province_code: 'KY', zip: '40202', country_code: 'US', phone: '(502) 459-2181' };
+ */
 export interface ShopifyAddress {
   first_name?: string | null;
   last_name?: string | null;
@@ -25,6 +36,12 @@ export interface ShopifyAddress {
   country_code?: string | null;
   phone?: string | null;
 }
+/**
+ * One line of the order (the fields read here).
+ *
+ * @example
+ * const item: ShopifyLineItem = { id: 1, product_id: 2, variant_id: 3, title: 'Beans', quantity: 1, price: '12.50' };
+ */
 export interface ShopifyLineItem {
   id: number;
   product_id?: number | null;
