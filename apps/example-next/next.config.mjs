@@ -1,5 +1,7 @@
+import { withChatgptAds } from '@chatgpt-ads/next/config';
+
 /** @type {import('next').NextConfig} */
-export default {
+export default withChatgptAds({
   reactStrictMode: true,
   poweredByHeader: false,
-};
+});

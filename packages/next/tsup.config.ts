@@ -5,7 +5,7 @@ export default [
   // module and keeps its "use client" directive (no tree-shaking pass, which would drop it).
   packageBuild({ entry: ['src/pixel-client.ts'], banner: { js: "'use client';" }, treeshake: false }),
   packageBuild({
-    entry: ['src/index.ts', 'src/proxy.ts'],
+    entry: ['src/index.ts', 'src/proxy.ts', 'src/config.ts'],
     external: ['@chatgpt-ads/next/pixel-client'],
     clean: false,
   }),

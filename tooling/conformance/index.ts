@@ -5,6 +5,8 @@
 //   POST /lead      track({ type: 'lead_created' }) with the request's context and event id, and answer
 //                   JSON { status, id, eventId, pixel } where pixel is the adapter's snippet for lead_created
 // `close()` must stop the app the framework's way, which must flush the client.
+import { request as httpRequest } from 'node:http';
+import { inspect } from 'node:util';
 import {
   appConsent,
   type ConsentMode,
@@ -22,9 +24,29 @@ import { type Sandbox, startSandbox } from '@chatgpt-ads/sandbox';
 import { cookiebotCookie, oneTrustCookie, tcString } from '@tooling/consent-fixtures';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+// fetch() would normalise the request line; a raw GET sends the bytes exactly as given.
+function rawGet(url: string, cookie: string): Promise<string[]> {
+  const { hostname, port, pathname } = new URL(url);
+  const path = url.slice(url.indexOf(pathname));
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path, headers: { cookie } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.headers['set-cookie'] ?? []));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 export interface ConformanceApp {
   url: string;
   close(): Promise<void>;
+  /** Every object the adapter created or attached for the app (middleware, services, request views). */
+  exposed(): unknown[];
 }
 
 export interface ConformanceHarness {
@@ -32,7 +54,25 @@ export interface ConformanceHarness {
   start(options: ConversionsOptions): Promise<ConformanceApp>;
 }
 
-const PIXEL = { pixelId: 'px_conformance', apiKey: 'sk_conformance' };
+const PIXEL = { pixelId: 'px_conformance', apiKey: 'sk_conformance_SECRET_canary' };
+
+// JSON that survives the cycles frameworks' objects have, to look for the key in what it would print.
+function serialize(value: unknown): string {
+  const seen = new WeakSet<object>();
+  try {
+    return (
+      JSON.stringify(value, (_key, v: unknown) => {
+        if (typeof v === 'object' && v !== null) {
+          if (seen.has(v)) return '[cycle]';
+          seen.add(v);
+        }
+        return typeof v === 'bigint' ? String(v) : v;
+      }) ?? ''
+    );
+  } catch (error) {
+    return `unserializable: ${String(error)}`;
+  }
+}
 const GRANTED = { cookie: '__oaiq_consent=true' };
 
 export function runConformance(harness: ConformanceHarness): void {
@@ -81,6 +121,48 @@ export function runConformance(harness: ConformanceHarness): void {
       expect(answer.status).toBe(200);
       return JSON.parse(answer.text) as { status: string; id?: string; eventId: string; pixel: string };
     };
+
+    // A value a config file or environment variable could hold for each enumerated option.
+    it.each([
+      ['consent.mode', { consent: { mode: 'optin' } }],
+      ['consent.mode', { consent: { mode: 'OPT-IN' } }],
+      ['consent.mode', { consent: { mode: 'opt_in' } }],
+      ['defaultActionSource', { defaultActionSource: 'website' }],
+      ['cookie.secure', { cookie: { secure: 'true' } }],
+      ['batch.maxEvents', { batch: { maxEvents: 1001 } }],
+      ['consentMode', { consentMode: 'opt-out' }],
+    ])('refuses to start with a wrong %s', async (name, wrong) => {
+      const started = harness.start({
+        ...PIXEL,
+        endpoint: sandbox.endpoint,
+        ...(wrong as object),
+      } as ConversionsOptions);
+      await expect(started).rejects.toThrow(name);
+      await started.then((running) => running.close()).catch(() => undefined);
+    });
+
+    it('the API key is in no inspect or JSON output of anything the adapter made, nor in any response', async () => {
+      const running = await start();
+      const landing = await request('/landing?oppref=gAAAAB-secret', { headers: GRANTED });
+      const answer = await request('/lead', { method: 'POST', headers: GRANTED });
+      for (const object of running.exposed()) {
+        expect(inspect(object, { depth: 6, showHidden: false })).not.toContain('SECRET');
+        expect(serialize(object)).not.toContain('SECRET');
+      }
+      expect(running.exposed().length).toBeGreaterThan(0);
+      for (const response of [landing, answer]) {
+        expect(response.text).not.toContain('SECRET');
+        expect(response.setCookies.join('\n')).not.toContain('SECRET');
+      }
+    });
+
+    it('a landing oppref is stored byte for byte: padding, ~, +, %2B and a browser-encoded apostrophe', async () => {
+      await start();
+      for (const value of ['gAAAAB-Zm9vYmFy_x-1Zw==', 'a~b~', 'a+b', 'a%2Bb', 'a%27b']) {
+        const setCookies = await rawGet(`${app!.url}/landing?oppref=${value}`, GRANTED.cookie);
+        expect(opprefCookie(setCookies), value).toMatch(new RegExp(`^__oppref=${escapeRegExp(value)};`));
+      }
+    });
 
     it('landing with oppref sets __oppref with the pixel cookie attributes', async () => {
       await start();

@@ -17,7 +17,14 @@ export class ConversionsConfigError extends TypeError {
   override readonly name = 'ConversionsConfigError';
 }
 
-type Check = (value: unknown, path: string) => void;
+/**
+ * A rule for one option: throws {@link ConversionsConfigError} when `value` breaks it.
+ *
+ * @example
+ * const positive: OptionCheck = (value, path) => { if (!(Number(value) > 0)) throw new ConversionsConfigError(`${path} must be positive`); };
+ */
+export type OptionCheck = (value: unknown, path: string) => void;
+type Check = OptionCheck;
 
 function fail(path: string, expected: string, value: unknown, echo = false): never {
   throw new ConversionsConfigError(`${path} must be ${expected} (got ${describe(value, echo)})`);
@@ -65,6 +72,18 @@ const integerFrom =
 const durationMs: Check = (value, path) => {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
     fail(path, 'a number of milliseconds (0 or more)', value);
+};
+
+/**
+ * Ready-made rules for adapters' own options, to use with {@link checkKeys}.
+ *
+ * @example
+ * checkKeys(adapterOptions, '', { nonce: optionChecks.function, trustProxy: optionChecks.boolean });
+ */
+export const optionChecks: Readonly<Record<'function' | 'boolean' | 'string', OptionCheck>> = {
+  function: isFunction,
+  boolean: isBoolean,
+  string: isString,
 };
 
 /**

@@ -4,7 +4,9 @@ import {
   type ConsentState,
   type Conversions,
   type ConversionsOptions,
+  checkKeys,
   createConversions,
+  optionChecks,
   type RequestConversions,
 } from '@chatgpt-ads/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -66,8 +68,7 @@ const nodeSha256 = (value: string): string => createHash('sha256').update(value,
  * });
  */
 export function chatgptAds(options: ChatgptAdsOptions): ChatgptAdsMiddleware {
-  const conversions =
-    'conversions' in options ? options.conversions : createConversions({ hash: nodeSha256, ...options });
+  const conversions = clientOf(options);
   const nonceOf = options.nonce ?? defaultNonce;
   const middleware = (req: Request, res: Response, next: NextFunction) => {
     const ads = conversions.forRequest(
@@ -119,6 +120,22 @@ export function flushOnShutdown(
     server.off('close', onClose);
     for (const signal of signals) process.off(signal, onSignal);
   };
+}
+
+const ADAPTER_RULES = { consentFromRequest: optionChecks.function, nonce: optionChecks.function };
+
+// The adapter's own options are checked here and kept out of the client's: core rejects names it
+// does not know, so a typo anywhere throws at startup.
+function clientOf(options: ChatgptAdsOptions): Conversions {
+  if (options && 'conversions' in options) {
+    // A client you made already has its options; any given beside it would be ignored, so refuse them.
+    checkKeys(options, '', { ...ADAPTER_RULES, conversions: null });
+    return options.conversions;
+  }
+  const { consentFromRequest, nonce, ...clientOptions } = (options ?? {}) as ConversionsOptions &
+    Record<keyof typeof ADAPTER_RULES, unknown>;
+  checkKeys({ consentFromRequest, nonce }, '', ADAPTER_RULES);
+  return createConversions({ hash: nodeSha256, ...clientOptions });
 }
 
 function withConsent(state: ConsentState | undefined): { consent?: ConsentState } {

@@ -11,6 +11,7 @@ function harness(name: string, express: typeof express5): ConformanceHarness {
     async start(options) {
       const app = express();
       const ads = chatgptAds(options);
+      const views: unknown[] = [];
       app.use(ads);
       app.get('/landing', (_req, res) => {
         res.send('landing');
@@ -18,6 +19,7 @@ function harness(name: string, express: typeof express5): ConformanceHarness {
       app.get('/redirect', (_req, res) => res.redirect(302, '/landing'));
       app.post('/lead', async (req, res) => {
         const result = await req.chatgptAds.track({ type: 'lead_created' });
+        views.push(req.chatgptAds, res.locals);
         res.json({
           status: result.status,
           id: result.status === 'queued' ? result.id : undefined,
@@ -39,6 +41,7 @@ function harness(name: string, express: typeof express5): ConformanceHarness {
           await ads.conversions.shutdown();
           stopListening();
         },
+        exposed: () => [ads, ads.conversions, app, ...views],
       };
     },
   };

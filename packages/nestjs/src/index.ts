@@ -1,14 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type {
-  ConsentState,
-  ConversionInput,
-  Conversions,
-  ConversionsOptions,
-  EventType,
-  PixelEventInput,
-  RequestContext,
-  RequestConversions,
-  TrackResult,
+import {
+  type ConsentState,
+  type ConversionInput,
+  type Conversions,
+  ConversionsConfigError,
+  type ConversionsOptions,
+  type EventType,
+  type PixelEventInput,
+  type RequestContext,
+  type RequestConversions,
+  type TrackResult,
 } from '@chatgpt-ads/core';
 import { chatgptAds, type ChatgptAdsMiddleware as ExpressMiddleware } from '@chatgpt-ads/express';
 import {
@@ -24,6 +25,7 @@ import {
   type NestInterceptor,
   type NestMiddleware,
   type OnApplicationShutdown,
+  type Provider,
   SetMetadata,
   UseInterceptors,
 } from '@nestjs/common';
@@ -66,7 +68,11 @@ const TRACK_CONVERSION = Symbol.for('@chatgpt-ads/nestjs:track-conversion');
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
   new ConfigurableModuleBuilder<ChatgptAdsModuleOptions>()
     .setClassMethodName('forRoot')
-    .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    .setExtras({ isGlobal: false }, (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+      providers: definition.providers?.map(withKeyHidden),
+    }))
     .build();
 
 /**
@@ -86,11 +92,16 @@ export class ChatgptAdsRequestStore extends AsyncLocalStorage<RequestConversions
  */
 @Injectable()
 export class ChatgptAdsService implements OnApplicationShutdown {
+  // Only what the service needs of the options: holding them all would hold the API key.
+  private readonly shutdownTimeoutMs: number;
+
   constructor(
     @Inject(CHATGPT_ADS_CLIENT) readonly conversions: Conversions,
     @Inject(ChatgptAdsRequestStore) private readonly store: ChatgptAdsRequestStore,
-    @Inject(MODULE_OPTIONS_TOKEN) private readonly options: ChatgptAdsModuleOptions,
-  ) {}
+    @Inject(MODULE_OPTIONS_TOKEN) options: ChatgptAdsModuleOptions,
+  ) {
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  }
 
   /** The current request's view (`undefined` outside a request). */
   get request(): RequestConversions | undefined {
@@ -120,7 +131,7 @@ export class ChatgptAdsService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.conversions.shutdown({ timeoutMs: this.options.shutdownTimeoutMs ?? 10_000 });
+    await this.conversions.shutdown({ timeoutMs: this.shutdownTimeoutMs });
   }
 }
 
@@ -207,9 +218,36 @@ export const ConversionId = createParamDecorator((_data: unknown, context: Execu
   return context.switchToHttp().getRequest<Request>().chatgptAds?.eventId;
 });
 
+// The options stay in Nest's container, where anyone may print them: the container holds a copy
+// whose key is not enumerable (the caller's own object is left as it is).
+function withKeyHidden(provider: Provider): Provider {
+  if (typeof provider !== 'object' || provider === null || !('provide' in provider)) return provider;
+  if (provider.provide !== MODULE_OPTIONS_TOKEN) return provider;
+  if ('useValue' in provider) return { ...provider, useValue: hideKey(provider.useValue) };
+  if ('useFactory' in provider) {
+    const factory = provider.useFactory;
+    return { ...provider, useFactory: async (...args: unknown[]) => hideKey(await factory(...args)) };
+  }
+  return provider;
+}
+
+function hideKey<T>(options: T): T {
+  if (typeof options !== 'object' || options === null || !('apiKey' in options)) return options;
+  const copy = { ...options };
+  Object.defineProperty(copy, 'apiKey', { value: options.apiKey, enumerable: false });
+  return copy;
+}
+
 // The client given, or one made as the Express adapter makes it (hashing with node:crypto).
 function clientFrom(options: ChatgptAdsModuleOptions): Conversions {
-  return 'conversions' in options ? options.conversions : chatgptAds(options).conversions;
+  const { shutdownTimeoutMs, ...adapterOptions } = {
+    ...options,
+    ...('apiKey' in options ? { apiKey: options.apiKey } : {}),
+  } as ChatgptAdsModuleOptions & { isGlobal?: unknown };
+  if (shutdownTimeoutMs !== undefined && !(Number.isFinite(shutdownTimeoutMs) && shutdownTimeoutMs >= 0))
+    throw new ConversionsConfigError('shutdownTimeoutMs must be a number of milliseconds (0 or more)');
+  delete (adapterOptions as { isGlobal?: unknown }).isGlobal;
+  return chatgptAds(adapterOptions).conversions;
 }
 
 /**

@@ -5,7 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { Controller, Get, HttpCode, Inject, Post, Redirect } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { ConformanceHarness } from '@tooling/conformance';
-import { ChatgptAdsModule, ChatgptAdsService } from '../dist/index.js';
+import {
+  CHATGPT_ADS_CLIENT,
+  CHATGPT_ADS_OPTIONS,
+  ChatgptAdsModule,
+  ChatgptAdsService,
+} from '../dist/index.js';
+
+// The request views the adapter handed to handlers, for the secret-leak check.
+const views: unknown[] = [];
 
 @Controller()
 class ConformanceController {
@@ -25,6 +33,7 @@ class ConformanceController {
   @HttpCode(200)
   async lead() {
     const result = await this.ads.track({ type: 'lead_created' });
+    views.push(this.ads.request);
     return {
       status: result.status,
       id: result.status === 'queued' ? result.id : undefined,
@@ -45,7 +54,17 @@ export function nestHarness(name: string): ConformanceHarness {
       const app = moduleRef.createNestApplication({ logger: false });
       await app.listen(0, '127.0.0.1');
       const { port } = app.getHttpServer().address() as AddressInfo;
-      return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+      return {
+        url: `http://127.0.0.1:${port}`,
+        close: () => app.close(),
+        exposed: () => [
+          app.get(ChatgptAdsService),
+          app.get(CHATGPT_ADS_OPTIONS),
+          app.get(CHATGPT_ADS_CLIENT),
+          ...views,
+          moduleRef,
+        ],
+      };
     },
   };
 }

@@ -3,8 +3,10 @@ import {
   type ConversionInput,
   type Conversions,
   type ConversionsOptions,
+  checkKeys,
   createConversions,
   type IncomingRequest,
+  optionChecks,
   type PixelEventInput,
   type RequestConversions,
   renderPixelCode,
@@ -88,15 +90,24 @@ const forwardedFor = (h: Headers): string | undefined =>
  */
 export function createNextConversions(options: NextConversionsOptions): NextConversions {
   const hash = fastestHash();
-  const conversions = createConversions({ ...(hash ? { hash } : {}), ...options });
-  const clientIp = options.clientIp ?? forwardedFor;
+  const {
+    clientIp: givenClientIp,
+    consentFromHeaders,
+    ...clientOptions
+  } = options ?? ({} as NextConversionsOptions);
+  checkKeys({ clientIp: givenClientIp, consentFromHeaders }, '', {
+    clientIp: optionChecks.function,
+    consentFromHeaders: optionChecks.function,
+  });
+  const conversions = createConversions({ ...(hash ? { hash } : {}), ...clientOptions });
+  const clientIp = givenClientIp ?? forwardedFor;
 
   const incoming = (url: string, h: Headers): IncomingRequest => {
     const ip = clientIp(h);
     return { url, header: (name) => h.get(name) ?? undefined, ...(ip ? { ip } : {}) };
   };
   const viewOf = (url: string, h: Headers): RequestConversions => {
-    const consent = options.consentFromHeaders?.(h);
+    const consent = consentFromHeaders?.(h);
     const nonce = h.get('x-nonce') ?? undefined;
     return conversions.forRequest(incoming(url, h), { ...(consent ? { consent } : {}), nonce: () => nonce });
   };

@@ -7,17 +7,23 @@ import type { ConformanceHarness } from '@tooling/conformance';
 import { createNextConversions } from '../src/index.js';
 import { createOpprefProxy } from '../src/proxy.js';
 
+// This server hands the proxy the request URL as received, which is what withChatgptAds() makes
+// `next start` do; the marker tells the proxy so.
+process.env.CHATGPT_ADS_RAW_PROXY_URL = '1';
+
 export function nextHarness(name: string): ConformanceHarness {
   return {
     name,
     async start(options) {
       const ads = createNextConversions(options);
       const proxy = createOpprefProxy({ ...(options.consent ? { consent: options.consent } : {}) });
+      const views: unknown[] = [];
       const routes: Record<string, (request: Request) => Promise<Response> | Response> = {
         'GET /landing': () => new Response('landing'),
         'GET /redirect': (request) => Response.redirect(new URL('/landing', request.url), 302),
         'POST /lead': ads.withConversions(async (_request, { ads: visit }) => {
           const result = await visit.track({ type: 'lead_created' });
+          views.push(visit);
           return Response.json({
             status: result.status,
             id: result.status === 'queued' ? result.id : undefined,
@@ -54,6 +60,7 @@ export function nextHarness(name: string): ConformanceHarness {
           });
           await ads.conversions.shutdown();
         },
+        exposed: () => [ads, ads.conversions, proxy, ...views],
       };
     },
   };
