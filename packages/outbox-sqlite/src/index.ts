@@ -1,6 +1,36 @@
 import { randomUUID } from 'node:crypto';
+import { accessSync, chmodSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { DeadLetter, DeadLetterReason, Outbox, OutboxRecord } from '@chatgpt-ads/core';
 import Database from 'libsql';
+
+/**
+ * Why the outbox file cannot be used: read-only, disk full, or another SQLite failure. The message
+ * names the file and what to change; `code` is SQLite's (`SQLITE_FULL`, `SQLITE_READONLY`, …) or
+ * `ERR_OUTBOX_READONLY` / `ERR_OUTBOX_INVALID_ID` for what the outbox checks itself.
+ *
+ * @example
+ * try {
+ *   new SqliteOutbox({ path: '/read-only/conversions.db' });
+ * } catch (error) {
+ *   if (error instanceof SqliteOutboxError) console.error(error.message); // names the file and the fix
+ * }
+ */
+export class SqliteOutboxError extends Error {
+  override readonly name = 'SqliteOutboxError';
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+// SQLite stores text up to the first NUL through the driver; any control character in an id is a
+// caller's bug, and a truncated id would silently merge or split conversions.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /**
  * Options of {@link SqliteOutbox}.
@@ -26,6 +56,12 @@ export interface SqliteOutboxOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Clock, for tests. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Permission bits of the database and its `-wal`/`-shm` files, set whatever the process umask is.
+   * Default `0o600` (owner only): the file holds hashed identifiers, IPs, user agents and click ids.
+   * Use `0o660` when processes of several users in one group share the file.
+   */
+  fileMode?: number;
 }
 
 interface Row {
@@ -66,6 +102,7 @@ const toRecord = (row: Row): OutboxRecord => ({
  */
 export class SqliteOutbox implements Outbox {
   readonly #db: Database.Database;
+  readonly #path: string;
   readonly #owner = randomUUID();
   readonly #leaseMs: number;
   readonly #capacity: number;
@@ -82,7 +119,38 @@ export class SqliteOutbox implements Outbox {
     this.#deadLetterCapacity = options.deadLetterCapacity ?? 100_000;
     this.#deadLetterRetentionMs = options.deadLetterRetentionMs ?? 30 * 86_400_000;
     this.#now = options.now ?? Date.now;
-    this.#db = new Database(options.path);
+    const path = resolve(options.path);
+    this.#path = path;
+    const mode = options.fileMode ?? 0o600;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o777)
+      throw new TypeError(`fileMode must be permission bits such as 0o600, not ${String(options.fileMode)}`);
+    checkWritable(path);
+    // Created here, before SQLite sees it, so the file is never readable by others even for an instant;
+    // SQLite gives the -wal and -shm files the database file's mode.
+    if (!existsSync(path)) {
+      try {
+        closeSync(openSync(path, 'wx', mode));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    restrict(path, mode);
+    this.#db = new Database(path);
+    try {
+      this.#open(options);
+      // A real write, so a file that cannot be written fails here and not on the first track().
+      const version = this.#db.pragma('user_version', { simple: true }) as number;
+      this.#db.exec(`PRAGMA user_version = ${Number(version) | 0}`);
+    } catch (error) {
+      this.#db.close();
+      throw this.#explain(error);
+    }
+    for (const suffix of ['-wal', '-shm']) restrict(path + suffix, mode);
+    this.#statements = this.#prepare();
+    this.#approximateSize = this.#count();
+  }
+
+  #open(options: SqliteOutboxOptions): void {
     // busy_timeout first: another process may be creating the file or switching it to WAL right now.
     this.#db.exec(`
       PRAGMA busy_timeout = 5000;
@@ -106,8 +174,11 @@ export class SqliteOutbox implements Outbox {
       );
       CREATE INDEX IF NOT EXISTS outbox_state_seq ON outbox (state, seq);
     `);
+  }
+
+  #prepare() {
     const db = this.#db;
-    this.#statements = {
+    return {
       insert: db.prepare(
         `INSERT INTO outbox (key, id, body, bytes, timestamp_ms, accepted_at, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET id = excluded.id, body = excluded.body, bytes = excluded.bytes,
@@ -148,28 +219,100 @@ export class SqliteOutbox implements Outbox {
       purgeAll: db.prepare(`DELETE FROM outbox WHERE state = 'dead'`),
       pending: db.prepare(`SELECT 1 FROM outbox WHERE key = ? AND state IN ('waiting', 'leased')`),
     };
-    this.#approximateSize = this.#count();
+  }
+
+  /**
+   * Runs `fn` in a transaction. libsql's own wrapper answers a failed statement with its ROLLBACK's
+   * error ("cannot rollback - no transaction is active": SQLite already rolled back on a full disk),
+   * hiding the cause; here the cause is kept and explained.
+   */
+  #transaction<T>(fn: () => T, mode: 'DEFERRED' | 'IMMEDIATE' = 'DEFERRED'): T {
+    return this.#guard(() => {
+      this.#db.exec(`BEGIN ${mode}`);
+      try {
+        const result = fn();
+        this.#db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.#db.inTransaction) {
+          try {
+            this.#db.exec('ROLLBACK');
+          } catch {
+            // The original error says what went wrong; a failed rollback adds nothing.
+          }
+        }
+        throw error;
+      }
+    });
+  }
+
+  #guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw this.#explain(error);
+    }
+  }
+
+  #explain(error: unknown): Error {
+    if (error instanceof SqliteOutboxError) return error;
+    const code = String((error as { code?: unknown }).code ?? '');
+    const detail = error instanceof Error ? error.message : String(error);
+    if (code.startsWith('SQLITE_FULL'))
+      return new SqliteOutboxError(
+        `outbox ${this.#path}: disk full (SQLITE_FULL): free space on its disk; events already stored are kept and sent once it can write again`,
+        'SQLITE_FULL',
+        this.#path,
+        { cause: error },
+      );
+    if (
+      code.startsWith('SQLITE_READONLY') ||
+      code.startsWith('SQLITE_CANTOPEN') ||
+      code.startsWith('SQLITE_PERM')
+    )
+      return new SqliteOutboxError(
+        `outbox ${this.#path}: cannot write the file (${code}: ${detail}): the process needs write access to the file, its -wal and -shm files and their directory`,
+        code,
+        this.#path,
+        { cause: error },
+      );
+    return new SqliteOutboxError(
+      `outbox ${this.#path}: ${code ? `${code}: ` : ''}${detail}`,
+      code || 'ERR_OUTBOX',
+      this.#path,
+      {
+        cause: error,
+      },
+    );
   }
 
   #count(): number {
-    return (this.#statements.count.get() as { n: number }).n;
+    return this.#guard(() => (this.#statements.count.get() as { n: number }).n);
   }
 
   async append(record: OutboxRecord): Promise<'appended' | 'duplicate' | 'full'> {
+    if (CONTROL_CHARACTER.test(record.id) || CONTROL_CHARACTER.test(record.key))
+      throw new SqliteOutboxError(
+        `outbox ${this.#path}: event id ${JSON.stringify(record.id)} contains a control character; ids must be printable text`,
+        'ERR_OUTBOX_INVALID_ID',
+        this.#path,
+      );
     // Counting every time would cost a scan per event; recount every 1,000 appends (other processes append too).
     if (++this.#appendsSinceCount >= 1000 || this.#approximateSize >= this.#capacity) {
       this.#appendsSinceCount = 0;
       this.#approximateSize = this.#count();
     }
     if (this.#approximateSize >= this.#capacity) return 'full';
-    const { changes } = this.#statements.insert.run(
-      record.key,
-      record.id,
-      record.body,
-      record.bytes,
-      record.timestampMs,
-      record.acceptedAt,
-      record.attempts,
+    const { changes } = this.#guard(() =>
+      this.#statements.insert.run(
+        record.key,
+        record.id,
+        record.body,
+        record.bytes,
+        record.timestampMs,
+        record.acceptedAt,
+        record.attempts,
+      ),
     );
     if (changes === 0) return 'duplicate';
     this.#approximateSize++;
@@ -178,7 +321,8 @@ export class SqliteOutbox implements Outbox {
 
   async claim(limits: { maxEvents: number; maxBytes: number }): Promise<OutboxRecord[]> {
     const now = this.#now();
-    const claim = this.#db.transaction(() => {
+    // IMMEDIATE takes the write lock before reading, so two processes never lease the same row.
+    return this.#transaction(() => {
       const rows = this.#statements.claimable.all(now, limits.maxEvents) as Row[];
       const batch: OutboxRecord[] = [];
       let bytes = 0;
@@ -189,33 +333,31 @@ export class SqliteOutbox implements Outbox {
         this.#statements.lease.run(this.#owner, now + this.#leaseMs, row.key);
       }
       return batch;
-    });
-    // IMMEDIATE takes the write lock before reading, so two processes never lease the same row.
-    return claim.immediate();
+    }, 'IMMEDIATE');
   }
 
   async ack(keys: readonly string[]): Promise<void> {
-    this.#db.transaction(() => {
+    this.#transaction(() => {
       for (const key of keys) this.#statements.ack.run(key, this.#owner);
-    })();
+    });
     this.#approximateSize = Math.max(0, this.#approximateSize - keys.length);
   }
 
   async release(records: readonly OutboxRecord[]): Promise<void> {
-    this.#db.transaction(() => {
+    this.#transaction(() => {
       for (const record of records) this.#statements.release.run(record.attempts, record.key, this.#owner);
-    })();
+    });
   }
 
   async deadLetter(
     letters: readonly { key: string; reason: DeadLetterReason; message: string; at: number }[],
   ): Promise<void> {
-    this.#db.transaction(() => {
+    this.#transaction(() => {
       for (const letter of letters)
         this.#statements.dead.run(letter.reason, letter.message, letter.at, letter.key, this.#owner);
       this.#statements.pruneDeadByAge.run(this.#now() - this.#deadLetterRetentionMs);
       this.#statements.pruneDeadByCount.run(this.#deadLetterCapacity);
-    })();
+    });
     this.#approximateSize = Math.max(0, this.#approximateSize - letters.length);
   }
 
@@ -224,7 +366,7 @@ export class SqliteOutbox implements Outbox {
   }
 
   async deadLetters(options: { limit?: number } = {}): Promise<DeadLetter[]> {
-    const rows = this.#statements.listDead.all(options.limit ?? -1) as Row[];
+    const rows = this.#guard(() => this.#statements.listDead.all(options.limit ?? -1) as Row[]);
     return rows.map((row) => ({
       record: toRecord(row),
       reason: row.dead_reason!,
@@ -234,32 +376,72 @@ export class SqliteOutbox implements Outbox {
   }
 
   async replay(keys?: readonly string[]): Promise<number> {
-    const count = this.#db.transaction(() => {
+    const count = this.#transaction(() => {
       if (!keys) return this.#statements.replayAll.run().changes;
       let changes = 0;
       for (const key of keys) changes += this.#statements.replayOne.run(key).changes;
       return changes;
-    })();
+    });
     this.#approximateSize += count;
     return count;
   }
 
   /** Deletes dead letters (all, or those keys) for good; returns how many. */
   async purge(keys?: readonly string[]): Promise<number> {
-    return this.#db.transaction(() => {
+    return this.#transaction(() => {
       if (!keys) return this.#statements.purgeAll.run().changes;
       let changes = 0;
       for (const key of keys) changes += this.#statements.purgeOne.run(key).changes;
       return changes;
-    })();
+    });
   }
 
   async pending(keys: readonly string[]): Promise<string[]> {
-    return keys.filter((key) => this.#statements.pending.get(key) !== undefined);
+    return this.#guard(() => keys.filter((key) => this.#statements.pending.get(key) !== undefined));
   }
 
   /** Closes the file. */
   close(): void {
     this.#db.close();
+  }
+}
+
+/**
+ * Throws a clear error when the file, its directory (where SQLite creates `-wal` and `-shm`) or an
+ * existing `-wal`/`-shm` cannot be written: at construction, not on the first track().
+ */
+function checkWritable(path: string): void {
+  const fail = (what: string, error: unknown) =>
+    new SqliteOutboxError(
+      `outbox ${path}: ${what} is not writable (${(error as NodeJS.ErrnoException).code ?? String(error)}): the process needs write access to the file, its -wal and -shm files and their directory`,
+      'ERR_OUTBOX_READONLY',
+      path,
+      { cause: error },
+    );
+  const directory = dirname(path);
+  try {
+    accessSync(directory, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw fail(`its directory ${directory}`, error);
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (!existsSync(file)) continue;
+    try {
+      accessSync(file, constants.R_OK | constants.W_OK);
+    } catch (error) {
+      throw fail(file === path ? 'the file' : file, error);
+    }
+  }
+}
+
+/** Sets `mode` on a file this process owns (another user's shared file is left as its owner set it). */
+function restrict(file: string, mode: number): void {
+  try {
+    const stat = statSync(file);
+    if ((stat.mode & 0o777) === mode) return;
+    if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) return;
+    chmodSync(file, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
