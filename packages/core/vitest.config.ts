@@ -8,12 +8,13 @@ export default defineConfig({
       ? ['default', ['json', { outputFile: 'test-output/vitest-results.json' }]]
       : ['default'],
     projects: [
-      { test: { name: 'node', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 30_000 } },
+      { test: { name: 'node', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
       {
         test: {
           name: 'edge',
           environment: 'edge-runtime',
           include: ['src/normalize.test.ts', 'src/build.test.ts', 'test/golden.test.ts'],
+          testTimeout: 60_000,
         },
       },
     ],

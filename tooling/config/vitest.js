@@ -17,7 +17,9 @@ export function packageTests(overrides = {}, options = {}) {
     defineConfig({
       test: {
         include,
-        testTimeout: 20_000,
+        // Limits, not measurements: generous so a busy machine (CI beside a build) never fails a test.
+        testTimeout: 30_000,
+        hookTimeout: 60_000,
         // CI sums these files into one closing line (tooling/ci/summary.mjs).
         reporters: process.env.CI ? ['default', ['json', { outputFile: resultsFile }]] : ['default'],
       },
