@@ -227,7 +227,9 @@ export function createShopifyApp(options: ShopifyAppOptions) {
     // Defaults for every answer; pages replace the policy with their own.
     res.set({
       'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
+      // Not no-referrer: under it Chromium sends `Origin: null` on the app's own form posts, which
+      // the Origin check must refuse. same-origin still sends nothing to other sites.
+      'Referrer-Policy': 'same-origin',
       'Content-Security-Policy':
         "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     });

@@ -122,3 +122,33 @@ describe('the app’s pages', () => {
     }
   });
 });
+
+describe('the settings form in a real browser', () => {
+  it('saves through the CSRF token, the Origin check and the page policy, and shows the note once', async () => {
+    const context = await chromium.newContext();
+    await context.addCookies([
+      { name: 'chatgpt_ads_session', value: merchant.jar.get('chatgpt_ads_session')!, url: app.base },
+    ]);
+    const page = await context.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.goto(`${app.base}/settings`);
+    await page.fill('input[name="pixelId"]', 'px_from_the_browser');
+    const [posted] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.click('form[action="/settings"] button'),
+    ]);
+    expect(posted.status()).toBe(303);
+    await page.waitForLoadState('load');
+    expect(await page.textContent('[data-testid="note"]')).toBe('Saved.');
+    expect(app.store.settings(SHOP)?.pixelId).toBe('px_from_the_browser');
+    // The stylesheet is allowed by its hash: the page is styled, and nothing was refused.
+    expect(await page.evaluate(() => getComputedStyle(document.body).maxWidth)).toBe('640px');
+    expect(violations).toEqual([]);
+    await page.reload();
+    expect(await page.locator('[data-testid="note"]').count()).toBe(0);
+    await context.close();
+  });
+});
