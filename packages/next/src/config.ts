@@ -1,15 +1,17 @@
 // next.config helper. Next rewrites the query string before the proxy (middleware) sees it:
 // `?oppref=gAAAAB…Zw==` arrives as `…Zw%3D%3D`, `~` as `%7E`, and OpenAI's click ids end in `=`
-// padding. The one switch that hands the proxy the URL as it was requested is
-// `skipProxyUrlNormalize` (Next 16; `skipMiddlewareUrlNormalize` in Next 15).
+// padding. Next 16's `skipProxyUrlNormalize` hands the proxy the URL as it was requested. Next 15
+// re-encodes the query in its middleware adapter whatever the config says, so there the proxy
+// undoes that encoding for the click id (see restoreFormEncoded in proxy.ts).
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /**
- * The marker {@link withChatgptAds} sets in `env`, read by `createOpprefProxy` to know the URL is raw.
+ * The marker {@link withChatgptAds} sets in `env`, read by `createOpprefProxy`: `raw` when the proxy
+ * sees the URL as requested (Next 16), `form-encoded` when Next re-encodes its query (Next 15).
  *
  * @example
- * process.env[RAW_URL_MARKER]; // '1' inside an app configured with withChatgptAds()
+ * process.env[RAW_URL_MARKER]; // 'raw' inside a Next 16 app configured with withChatgptAds()
  */
 export const RAW_URL_MARKER = 'CHATGPT_ADS_RAW_PROXY_URL';
 
@@ -40,7 +42,10 @@ export function withChatgptAds<T extends Record<string, unknown>>(
   return {
     ...(rest as T),
     [switchName]: true,
-    env: { ...((config.env as Record<string, string> | undefined) ?? {}), [RAW_URL_MARKER]: '1' },
+    env: {
+      ...((config.env as Record<string, string> | undefined) ?? {}),
+      [RAW_URL_MARKER]: major >= 16 ? 'raw' : 'form-encoded',
+    },
   };
 }
 

@@ -36,8 +36,11 @@ export function createOpprefProxy(options: OpprefProxyOptions = {}) {
   checkKeys(options, 'createOpprefProxy', { consent: null, cookie: null });
   checkRequestOptions(options, 'createOpprefProxy');
   warnWithoutRawUrl();
+  const urlIsRaw = process.env.CHATGPT_ADS_RAW_PROXY_URL === 'raw';
   const apply = (request: Request, response: Response): Response => {
-    const reading = readRequest(fromWebRequest(request), options);
+    const incoming = fromWebRequest(request);
+    if (!urlIsRaw) incoming.url = restoreFormEncoded(incoming.url);
+    const reading = readRequest(incoming, options);
     for (const cookie of reading.setCookies) response.headers.append('set-cookie', cookie);
     return response;
   };
@@ -45,13 +48,36 @@ export function createOpprefProxy(options: OpprefProxyOptions = {}) {
   return Object.assign(proxy, { apply });
 }
 
+/**
+ * Undoes, in the `oppref` value only, the form encoding Next applies to the query before the proxy
+ * runs: characters a browser sends as they are (`=`, `~`, `!`, `$`, `(`, `)`, `*`, `/`, `:`, `@`,
+ * `?`) come back from their `%XX` form. An apostrophe stays `%27` (browsers send it so), and `%2B`,
+ * `%26`, `%25`, `%23` stay encoded. The one case it cannot tell apart is a click id that itself
+ * carried `%3D` (or another of those escapes) in the ad's URL; OpenAI's ids are URL-safe base64.
+ *
+ * @example
+ * restoreFormEncoded('https://shop.example/?oppref=gAAAAB-x%3D%3D'); // 'https://shop.example/?oppref=gAAAAB-x=='
+ */
+export function restoreFormEncoded(url: string): string {
+  return url.replace(
+    /([?&]oppref=)([^&#]*)/,
+    (_match, name: string, value: string) =>
+      name +
+      value.replace(/%(3D|7E|21|24|28|29|2A|2F|3A|40|3F)/g, (_escape, hex: string) =>
+        String.fromCharCode(Number.parseInt(hex, 16)),
+      ),
+  );
+}
+
 let warned = false;
 
-// Next re-encodes the query string before the proxy runs unless the config says not to; then a
-// click id ending in "==" would be stored as "%3D%3D" and never match. withChatgptAds() sets the
-// switch and this marker (Next inlines config env values into the proxy bundle).
+// Next 16 re-encodes the query string before the proxy runs unless the config says not to;
+// withChatgptAds() sets the switch and this marker (Next inlines config env values into the
+// proxy bundle). Without it the click id is restored as well as can be, and this says how to do
+// better.
 function warnWithoutRawUrl(): void {
-  if (warned || process.env.CHATGPT_ADS_RAW_PROXY_URL === '1') return;
+  const marker = process.env.CHATGPT_ADS_RAW_PROXY_URL;
+  if (warned || marker === 'raw' || marker === 'form-encoded') return;
   warned = true;
   console.warn(
     '[chatgpt-ads] The oppref proxy runs without the raw request URL: Next re-encodes the query ' +

@@ -9,7 +9,7 @@ import { createOpprefProxy } from '../src/proxy.js';
 
 // This server hands the proxy the request URL as received, which is what withChatgptAds() makes
 // `next start` do; the marker tells the proxy so.
-process.env.CHATGPT_ADS_RAW_PROXY_URL = '1';
+process.env.CHATGPT_ADS_RAW_PROXY_URL = 'raw';
 
 export function nextHarness(name: string): ConformanceHarness {
   return {
