@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { inspect, type ParseArgsConfig, parseArgs } from 'node:util';
 import type { ConversionsOptions } from '@chatgpt-ads/core';
 
 /**
@@ -102,7 +102,36 @@ export async function loadConfig(flags: Record<string, unknown>, io: CliIO): Pro
   if (endpoint) config.endpoint = endpoint;
   if (defaultCountry) config.defaultCountry = defaultCountry;
   if (integrationSource) config.integrationSource = integrationSource;
-  return config;
+  return hideApiKey(config, apiKey);
+}
+
+/**
+ * Puts `apiKey` on `target` as a non-enumerable property and makes `JSON.stringify` and
+ * `util.inspect` show `[redacted]`, so printing or logging the object never shows the key.
+ *
+ * @example
+ * const config = hideApiKey({ pixelId: 'px_1' }, 'sk_live_…');
+ * config.apiKey;           // 'sk_live_…'
+ * JSON.stringify(config);  // '{"pixelId":"px_1","apiKey":"[redacted]"}'
+ */
+export function hideApiKey<T extends object>(target: T, apiKey: string | undefined): T & { apiKey?: string } {
+  const hidden = target as T & { apiKey?: string };
+  delete hidden.apiKey;
+  if (apiKey !== undefined)
+    Object.defineProperty(hidden, 'apiKey', {
+      value: apiKey,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
+  const shown = () => ({ ...hidden, ...(apiKey !== undefined ? { apiKey: '[redacted]' } : {}) });
+  Object.defineProperty(hidden, 'toJSON', { value: shown, enumerable: false, configurable: true });
+  Object.defineProperty(hidden, inspect.custom, {
+    value: (_depth: number, options: object) => inspect(shown(), options),
+    enumerable: false,
+    configurable: true,
+  });
+  return hidden;
 }
 
 async function readConfigFile(explicit: string | undefined, cwd: string): Promise<Record<string, unknown>> {
@@ -111,9 +140,131 @@ async function readConfigFile(explicit: string | undefined, cwd: string): Promis
     : CONFIG_FILES.map((name) => join(cwd, name)).find((p) => existsSync(p));
   if (!path) return {};
   if (!existsSync(path)) throw new UsageError(`config file not found: ${path}`);
-  if (path.endsWith('.json')) return JSON.parse(readFileSync(path, 'utf8'));
-  const loaded = await import(pathToFileURL(path).href);
-  return (loaded.default ?? loaded) as Record<string, unknown>;
+  if (path.endsWith('.json')) {
+    const text = readFileSync(path, 'utf8');
+    try {
+      return JSON.parse(text);
+    } catch {
+      // The parser's own message quotes the text around the error, which may be the key itself.
+      const { line, column } = position(text, jsonErrorOffset(text));
+      throw new UsageError(`config file ${path} is not valid JSON (line ${line}, column ${column})`);
+    }
+  }
+  try {
+    const loaded = await import(pathToFileURL(path).href);
+    return (loaded.default ?? loaded) as Record<string, unknown>;
+  } catch (error) {
+    // Messages such as "sk_live_… is not defined" would print the file's content: name the place only.
+    const at = new RegExp(`${escapeRegExp(pathToFileURL(path).href)}:(\\d+)(?::(\\d+))?`).exec(
+      String((error as Error)?.stack ?? ''),
+    );
+    const where = at ? ` (line ${at[1]}${at[2] ? `, column ${at[2]}` : ''})` : '';
+    const kind = error instanceof Error ? error.name : 'error';
+    throw new UsageError(`config file ${path} could not be loaded: ${kind}${where}`);
+  }
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function position(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
+/**
+ * Where a JSON text first goes wrong: a small recursive-descent check, so the error can be placed by
+ * line and column without quoting the text (JSON.parse's message quotes it and gives no line).
+ */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const string = () => {
+    if (text[i] !== '"') fail();
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
+    }
+    if (text[i] !== '"') fail();
+    i++;
+  };
+  const number = () => {
+    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!match) fail();
+    i += match![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') {
+          i++;
+          return;
+        } else fail();
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') {
+          i++;
+          return;
+        } else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    return number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return text.length;
+  } catch (offset) {
+    return typeof offset === 'number' ? offset : 0;
+  }
 }
 
 /** Requires what sending needs, with a message that says where to set it. */
@@ -154,15 +305,21 @@ export const sha256 = (value: string): string => createHash('sha256').update(val
 export function clientOptions(
   connection: CliConfig & { pixelId: string; apiKey: string },
   io: CliIO,
+  extra: Partial<Omit<ConversionsOptions, 'apiKey'>> = {},
 ): ConversionsOptions {
-  return {
-    pixelId: connection.pixelId,
-    apiKey: connection.apiKey,
-    ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
-    ...(connection.defaultCountry ? { defaultCountry: connection.defaultCountry } : {}),
-    ...(connection.integrationSource ? { integrationSource: connection.integrationSource } : {}),
-    fetch: io.fetch,
-    hash: sha256,
-    logger: { warn: () => {}, error: () => {} },
-  };
+  return hideApiKey(
+    {
+      pixelId: connection.pixelId,
+      apiKey: connection.apiKey,
+      ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
+      ...(connection.defaultCountry ? { defaultCountry: connection.defaultCountry } : {}),
+      ...(connection.integrationSource ? { integrationSource: connection.integrationSource } : {}),
+      fetch: io.fetch,
+      hash: sha256,
+      logger: { warn: () => {}, error: () => {} },
+      // Merged here, not spread by the caller: a spread would drop the non-enumerable key.
+      ...extra,
+    },
+    connection.apiKey,
+  ) as ConversionsOptions;
 }

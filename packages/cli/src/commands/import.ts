@@ -1,7 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import { appendFileSync, createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import {
   type ActionSource,
   type ConversionInput,
@@ -197,14 +198,74 @@ export function rowToInput(row: Row, defaults: { type?: string; actionSource?: s
   return { ok: true, input, consent };
 }
 
+/** Why reading stopped before the end of the file: the rows before `line` were read. */
+class UnreadableFile extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Passes bytes through unchanged and fails on the first line that is not UTF-8 (a Latin-1 or
+ * Windows-1252 export), naming it: decoding it anyway would hash U+FFFD instead of the customer's
+ * name or email. A newline byte never occurs inside a multi-byte UTF-8 character, so lines can be
+ * checked one by one.
+ */
+function utf8Lines(): Transform {
+  let pending: Buffer = Buffer.alloc(0);
+  let lineOffset = 0;
+  const check = (bytes: Buffer, final: boolean) => {
+    const end = final ? bytes.length : bytes.lastIndexOf(0x0a) + 1;
+    const complete = bytes.subarray(0, end);
+    if (!isUtf8(complete)) {
+      let start = 0;
+      for (let line = lineOffset + 1; start < complete.length; line++) {
+        const newline = complete.indexOf(0x0a, start);
+        const stop = newline === -1 ? complete.length : newline + 1;
+        if (!isUtf8(complete.subarray(start, stop)))
+          throw new UnreadableFile(
+            line,
+            `line ${line} is not valid UTF-8 (the file looks like Latin-1 or Windows-1252): save it as UTF-8 and run the import again`,
+          );
+        start = stop;
+      }
+    }
+    for (const byte of complete) if (byte === 0x0a) lineOffset++;
+    pending = bytes.subarray(end);
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      try {
+        check(pending.length ? Buffer.concat([pending, chunk]) : chunk, false);
+        done(null, chunk);
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    flush(done) {
+      try {
+        check(pending, true);
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+}
+
 async function* readRows(
   path: string,
   map: (column: string) => Field | undefined,
   counter: (bytes: number) => void,
 ): AsyncGenerator<Row | { line: number; error: string }> {
-  const stream = createReadStream(path);
-  stream.on('data', (chunk) => counter(chunk.length));
+  const file = createReadStream(path);
+  file.on('data', (chunk) => counter(chunk.length));
+  const onError = () => {};
   if (/\.jsonl?$|\.ndjson$/i.test(path)) {
+    const stream = pipeline(file, utf8Lines(), onError);
     let line = 0;
     for await (const text of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
       line++;
@@ -224,7 +285,10 @@ async function* readRows(
     }
     return;
   }
-  const parser = (stream as Readable).pipe(
+  // pipeline, not pipe: an error in any stage must end the loop below instead of leaving it waiting.
+  const parser = pipeline(
+    file,
+    utf8Lines(),
     parse({
       columns: true,
       bom: true,
@@ -232,14 +296,41 @@ async function* readRows(
       trim: true,
       info: true,
       relax_column_count: true,
+      // Reported through 'skip' instead of destroying the stream, which would drop the rows already
+      // parsed in the same chunk; reading still stops at the bad line (below).
+      skip_records_with_error: true,
     }),
+    onError,
   );
-  for await (const { record, info } of parser as AsyncIterable<{
-    record: Record<string, string>;
-    info: { lines: number };
-  }>) {
-    yield { line: info.lines, values: mapValues(Object.entries(record), map) };
+  let bad: { code?: unknown; lines?: unknown } | undefined;
+  parser.on('skip', (error: { code?: unknown; lines?: unknown }) => {
+    bad ??= error;
+  });
+  // The parser's message quotes the row: name the line and the kind of problem only.
+  const unreadable = (csv: { code?: unknown; lines?: unknown }) =>
+    new UnreadableFile(
+      Number(csv.lines),
+      `line ${String(csv.lines)} cannot be read as CSV (${String(csv.code)}): fix the quoting there and run the import again`,
+    );
+  const isCsvError = (error: unknown): error is { code: string; lines: number } =>
+    typeof (error as { code?: unknown })?.code === 'string' &&
+    (error as { code: string }).code.startsWith('CSV_') &&
+    typeof (error as { lines?: unknown }).lines === 'number';
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: { lines: number };
+    }>) {
+      // A later row is parsed only after the bad one was reported, so the check is in order.
+      if (bad && info.lines >= Number(bad.lines)) break;
+      yield { line: info.lines, values: mapValues(Object.entries(record), map) };
+    }
+  } catch (error) {
+    throw isCsvError(error) ? unreadable(error) : error;
+  } finally {
+    file.destroy();
   }
+  if (bad) throw unreadable(bad);
 }
 
 function mapValues(
@@ -270,6 +361,8 @@ export interface ImportSummary {
   failed: number;
   seconds: number;
   problems: Array<{ line: number; kind: 'refused' | 'stale' | 'failed'; reason: string }>;
+  /** Set when reading stopped before the end of the file (a CSV syntax error, a line that is not UTF-8). */
+  stoppedAt?: { line: number; reason: string };
 }
 
 export async function importCommand(argv: string[], io: CliIO): Promise<number> {
@@ -322,31 +415,32 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
   };
 
   let haltMessage: string | undefined;
-  const conversions = createConversions({
-    ...clientOptions(connection, io),
-    ...(flags['dry-run'] ? { validateOnly: true, fetch: async () => new Response('{}') } : {}),
-    batch: { flushIntervalMs: 200, concurrency: 4 },
-    retry: { maxDelayMs: 10_000 },
-    hooks: {
-      delivered: ({ ids }) => {
-        summary.sent += ids.length;
-        // Line numbers are kept only to report failures: forget those of delivered rows.
-        for (const id of ids) lineById.delete(id);
-        if (!flags['dry-run']) appendFileSync(journalPath, `${ids.join('\n')}\n`);
+  const conversions = createConversions(
+    clientOptions(connection, io, {
+      ...(flags['dry-run'] ? { validateOnly: true, fetch: async () => new Response('{}') } : {}),
+      batch: { flushIntervalMs: 200, concurrency: 4 },
+      retry: { maxDelayMs: 10_000 },
+      hooks: {
+        delivered: ({ ids }) => {
+          summary.sent += ids.length;
+          // Line numbers are kept only to report failures: forget those of delivered rows.
+          for (const id of ids) lineById.delete(id);
+          if (!flags['dry-run']) appendFileSync(journalPath, `${ids.join('\n')}\n`);
+        },
+        deadLettered: ({ id, reason, message }) => {
+          summary.failed++;
+          summary.problems.push({
+            line: lineById.get(id) ?? 0,
+            kind: 'failed',
+            reason: `${reason}: ${message}`,
+          });
+        },
+        halted: ({ status, message }) => {
+          haltMessage = `HTTP ${status}: ${message}`;
+        },
       },
-      deadLettered: ({ id, reason, message }) => {
-        summary.failed++;
-        summary.problems.push({
-          line: lineById.get(id) ?? 0,
-          kind: 'failed',
-          reason: `${reason}: ${message}`,
-        });
-      },
-      halted: ({ status, message }) => {
-        haltMessage = `HTTP ${status}: ${message}`;
-      },
-    },
-  });
+    }),
+  );
 
   // At most 256 rows being built at once: enough to overlap hashing, bounded in memory.
   let building = 0;
@@ -388,30 +482,36 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
     }
   };
 
-  for await (const row of readRows(file, map, (bytes) => {
-    bytesRead += bytes;
-  })) {
-    summary.read++;
-    if ('error' in row) {
-      summary.refused++;
-      summary.problems.push({ line: row.line, kind: 'refused', reason: row.error });
-      continue;
-    }
-    building++;
-    void handle(row)
-      .catch((error: unknown) => {
+  try {
+    for await (const row of readRows(file, map, (bytes) => {
+      bytesRead += bytes;
+    })) {
+      summary.read++;
+      if ('error' in row) {
         summary.refused++;
-        summary.problems.push({ line: row.line, kind: 'refused', reason: String(error) });
-      })
-      .finally(() => {
-        building--;
-        slotFreed?.();
-      });
-    while (building >= 256) await new Promise<void>((resolve) => (slotFreed = resolve));
-    // Keep memory flat on large files: let delivery catch up before reading further.
-    if (conversions.stats().queued >= 20_000) await conversions.flush();
-    if (haltMessage) break;
-    draw();
+        summary.problems.push({ line: row.line, kind: 'refused', reason: row.error });
+        continue;
+      }
+      building++;
+      void handle(row)
+        .catch((error: unknown) => {
+          summary.refused++;
+          summary.problems.push({ line: row.line, kind: 'refused', reason: String(error) });
+        })
+        .finally(() => {
+          building--;
+          slotFreed?.();
+        });
+      while (building >= 256) await new Promise<void>((resolve) => (slotFreed = resolve));
+      // Keep memory flat on large files: let delivery catch up before reading further.
+      if (conversions.stats().queued >= 20_000) await conversions.flush();
+      if (haltMessage) break;
+      draw();
+    }
+  } catch (error) {
+    // A problem row like any other: stop reading, but deliver and report what was read before it.
+    if (!(error instanceof UnreadableFile)) throw error;
+    summary.stoppedAt = { line: error.line, reason: error.message };
   }
   while (building > 0) await new Promise<void>((resolve) => (slotFreed = resolve));
   const final = await conversions.shutdown({ timeoutMs: 60_000 });
@@ -421,11 +521,15 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
   if (io.isTTY) io.stderr('\n');
 
   printSummary(summary, io, Boolean(flags['dry-run']));
+  if (summary.stoppedAt)
+    io.stderr(
+      `error: stopped reading at line ${summary.stoppedAt.line}: ${summary.stoppedAt.reason}; the ${summary.read.toLocaleString('en-US')} row(s) before it were processed as above\n`,
+    );
   if (haltMessage)
     io.stderr(
       `error: the endpoint refused the configuration (${haltMessage}); ${final.queued} event(s) were not sent\n`,
     );
-  return summary.failed > 0 || haltMessage ? 1 : 0;
+  return summary.failed > 0 || haltMessage || summary.stoppedAt ? 1 : 0;
 }
 
 function printSummary(summary: ImportSummary, io: CliIO, dryRun: boolean): void {

@@ -152,19 +152,20 @@ export async function send(argv: string[], io: CliIO): Promise<number> {
 
   const connection = requireConnection(config);
   let message = '';
-  const conversions = createConversions({
-    ...clientOptions(connection, io),
-    ...(flags['validate-only'] ? { validateOnly: true } : {}),
-    retry: { maxDelayMs: 5_000 },
-    hooks: {
-      deadLettered: (letter) => {
-        message = `${letter.reason}: ${letter.message}`;
+  const conversions = createConversions(
+    clientOptions(connection, io, {
+      ...(flags['validate-only'] ? { validateOnly: true } : {}),
+      retry: { maxDelayMs: 5_000 },
+      hooks: {
+        deadLettered: (letter) => {
+          message = `${letter.reason}: ${letter.message}`;
+        },
+        retried: (retry) => {
+          message = retry.message;
+        },
       },
-      retried: (retry) => {
-        message = retry.message;
-      },
-    },
-  });
+    }),
+  );
   const result = await conversions.track(input, context);
   if (result.status === 'refused') {
     await conversions.shutdown({ timeoutMs: 0 });
