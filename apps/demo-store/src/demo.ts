@@ -10,14 +10,18 @@ import { createStore } from './store.js';
 export interface RunningDemo {
   sandbox: Sandbox;
   storeUrl: string;
+  /** Where the store listens: 127.0.0.1 unless HOST (or `host`) says otherwise. */
+  storeAddress: AddressInfo;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startDemo(
-  options: { storePort?: number; sandboxPort?: number; log?: (line: string) => void } = {},
+  options: { storePort?: number; sandboxPort?: number; host?: string; log?: (line: string) => void } = {},
 ): Promise<RunningDemo> {
   const log = options.log ?? (() => {});
+  // A demo is for this machine: other hosts on the network reach it only when asked for (HOST=0.0.0.0).
+  const host = options.host ?? process.env.HOST ?? '127.0.0.1';
   let sandbox: Sandbox;
   try {
     sandbox = await startSandbox({ port: options.sandboxPort ?? 8787 });
@@ -27,15 +31,18 @@ export async function startDemo(
     sandbox = await startSandbox({ port: 0 });
   }
   const { app, ads } = createStore({ endpoint: sandbox.endpoint, pixelScriptUrl: sandbox.pixelScriptUrl });
-  const server = await listen(app, options.storePort ?? 3000).catch(async (error: { code?: string }) => {
-    if (error.code !== 'EADDRINUSE') throw error;
-    log(`port ${options.storePort ?? 3000} is in use; the store takes a free port instead`);
-    return listen(app, 0);
-  });
-  const port = (server.address() as AddressInfo).port;
+  const server = await listen(app, options.storePort ?? 3000, host).catch(
+    async (error: { code?: string }) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      log(`port ${options.storePort ?? 3000} is in use; the store takes a free port instead`);
+      return listen(app, 0, host);
+    },
+  );
+  const storeAddress = server.address() as AddressInfo;
   return {
     sandbox,
-    storeUrl: `http://localhost:${port}`,
+    storeUrl: `http://localhost:${storeAddress.port}`,
+    storeAddress,
     flush: async () => {
       await ads.conversions.flush();
     },
@@ -50,9 +57,9 @@ export async function startDemo(
   };
 }
 
-function listen(app: ReturnType<typeof createStore>['app'], port: number): Promise<Server> {
+function listen(app: ReturnType<typeof createStore>['app'], port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port);
+    const server = app.listen(port, host);
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });

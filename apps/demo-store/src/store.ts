@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { ContentInput } from '@chatgpt-ads/core';
 import { type ChatgptAdsMiddleware, chatgptAds } from '@chatgpt-ads/express';
 import express, { type Request, type Response } from 'express';
+import { localPath, sameOrigin } from './consent-guard.js';
 import {
   bookBody,
   CURRENCY,
@@ -82,14 +83,22 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
 
   app.get('/', (req, res) => render(req, res, 'Shop', shopBody()));
   app.post('/consent', (req, res) => {
-    const choice = req.body.choice === 'accept' ? 'granted' : 'denied';
+    // Another site must not be able to grant consent on the visitor's behalf.
+    if (
+      !sameOrigin({
+        origin: req.get('origin'),
+        host: req.get('host'),
+        secFetchSite: req.get('sec-fetch-site'),
+      })
+    )
+      return res.status(403).type('text').send('The consent form must be sent from this site.');
+    const choice = req.body?.choice === 'accept' ? 'granted' : 'denied';
     res.cookie(CONSENT_COOKIE, choice, { path: '/', maxAge: 365 * 86_400_000, sameSite: 'lax' });
     if (choice === 'denied') {
       // Forget any click id the moment the visitor says no.
       for (const name of ['__oppref', '__obref']) res.clearCookie(name, { path: '/' });
     }
-    const back = typeof req.body.back === 'string' && req.body.back.startsWith('/') ? req.body.back : '/';
-    res.redirect(303, back);
+    res.redirect(303, localPath(req.body?.back));
   });
 
   app.get('/lead', (req, res) => render(req, res, 'Wholesale', leadBody()));
@@ -175,7 +184,12 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
 function readCookie(req: Request, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      return undefined; // a malformed value is no answer, not a server error
+    }
   }
   return undefined;
 }
