@@ -63,7 +63,7 @@ describe('POST /consent back=', () => {
 });
 
 describe('POST /consent from another site', () => {
-  it.each([
+  it.each<Record<string, string>>([
     { origin: 'https://evil.example' },
     { origin: 'null' },
     { 'sec-fetch-site': 'cross-site' },

@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ChatgptAdsModule, ChatgptAdsService, TrackConversion } from '@chatgpt-ads/nestjs';
 import type { INestApplication } from '@nestjs/common';
-import { Body, Controller, Get, Header, HttpCode, Inject, Module, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Module, Post, Req, Res } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import { localPath, sameOrigin } from './consent-guard.js';
 
 export const EXAMPLE_CONFIG = Symbol('EXAMPLE_CONFIG');
 export interface ExampleConfig {
@@ -18,7 +19,7 @@ export interface ExampleConfig {
 const GRINDER = { sku: 'grinder', name: 'Hand grinder', price: 8900 };
 
 function consentOf(req: Request): 'granted' | 'denied' | undefined {
-  const match = /(?:^|;\s*)demo_consent=(granted|denied)/.exec(req.get('cookie') ?? '');
+  const match = /(?:^|;\s*)demo_consent=(granted|denied)\s*(?:;|$)/.exec(req.get('cookie') ?? '');
   return match?.[1] as 'granted' | 'denied' | undefined;
 }
 
@@ -58,11 +59,26 @@ class ShopController {
   }
 
   @Post('consent')
-  consent(@Body() body: { choice?: string; back?: string }, @Res() res: Response) {
-    const choice = body.choice === 'accept' ? 'granted' : 'denied';
+  consent(
+    @Body() body: { choice?: string; back?: string } | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    // Another site must not be able to grant consent on the visitor's behalf.
+    if (
+      !sameOrigin({
+        origin: req.get('origin'),
+        host: req.get('host'),
+        secFetchSite: req.get('sec-fetch-site'),
+      })
+    ) {
+      res.status(403).type('text').send('The consent form must be sent from this site.');
+      return;
+    }
+    const choice = body?.choice === 'accept' ? 'granted' : 'denied';
     res.cookie('demo_consent', choice, { path: '/', maxAge: 365 * 86_400_000, sameSite: 'lax' });
     if (choice === 'denied') for (const name of ['__oppref', '__obref']) res.clearCookie(name, { path: '/' });
-    res.redirect(303, body.back?.startsWith('/') ? body.back : '/');
+    res.redirect(303, localPath(body?.back));
   }
 
   @Get('lead')
@@ -155,9 +171,12 @@ export function appModule(config: ExampleConfig) {
 export async function startExampleNest(
   config: ExampleConfig,
   port = 3001,
-): Promise<{ app: INestApplication; url: string }> {
+  // An example is for this machine: other hosts reach it only when asked for (HOST=0.0.0.0).
+  host = process.env.HOST ?? '127.0.0.1',
+): Promise<{ app: INestApplication; url: string; address: AddressInfo }> {
   const app = await NestFactory.create(appModule(config), { logger: ['error', 'warn'] });
   app.enableShutdownHooks();
-  await app.listen(port);
-  return { app, url: `http://localhost:${(app.getHttpServer().address() as AddressInfo).port}` };
+  await app.listen(port, host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://localhost:${address.port}`, address };
 }
