@@ -195,12 +195,21 @@ function readCookie(req: Request, name: string): string | undefined {
 }
 
 function readCart(req: Request): Record<string, number> {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(readCookie(req, CART_COOKIE) ?? '{}');
-    return parsed && typeof parsed === 'object' ? parsed : {};
+    parsed = JSON.parse(readCookie(req, CART_COOKIE) ?? '{}');
   } catch {
     return {};
   }
+  // The cookie is the visitor's to edit: keep known products with whole, positive quantities only.
+  const cart: Record<string, number> = {};
+  if (!parsed || typeof parsed !== 'object') return cart;
+  for (const product of PRODUCTS) {
+    const quantity = (parsed as Record<string, unknown>)[product.sku];
+    if (Number.isSafeInteger(quantity) && (quantity as number) > 0 && (quantity as number) <= 99)
+      cart[product.sku] = quantity as number;
+  }
+  return cart;
 }
 
 function cartLines(req: Request): Array<{ product: Product; quantity: number }> {
