@@ -2,6 +2,7 @@
 // echo the key), CSV files that stop parsing halfway, files that are not UTF-8, and the objects that
 // hold the key.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -208,5 +209,36 @@ describe('import stops on a file it cannot read, and still delivers and reports 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(new Set(sandbox.events().map((e) => e.event.id)).size).toBe(3_000);
+  });
+});
+
+describe('sandbox command', () => {
+  it('--allow-host opens the inspector routes to that name, and to no other', async () => {
+    const controller = new AbortController();
+    let output = '';
+    const running = runCli(['sandbox', '--port', '0', '--allow-host', 'sandbox'], {
+      stdout: (t) => {
+        output += t;
+      },
+      signal: controller.signal,
+    });
+    await expect.poll(() => output).toContain('inspector');
+    const inspector = new URL(/inspector\s+(\S+)/.exec(output)![1]!);
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        request(
+          { host: inspector.hostname, port: inspector.port, path: '/_sandbox/events', headers: { host } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+          .on('error', reject)
+          .end();
+      });
+    expect(await status(`sandbox:${inspector.port}`)).toBe(200);
+    expect(await status(`evil.example:${inspector.port}`)).toBe(403);
+    controller.abort();
+    expect(await running).toBe(0);
   });
 });

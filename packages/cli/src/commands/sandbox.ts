@@ -1,16 +1,20 @@
 import { startSandbox } from '@chatgpt-ads/sandbox';
 import { type CliIO, parseFlags, UsageError } from '../shared.js';
 
-export const SANDBOX_HELP = `Usage: chatgpt-ads sandbox [--port 8787] [--host 127.0.0.1] [--pixel-id <id> --api-key <key>]
+export const SANDBOX_HELP = `Usage: chatgpt-ads sandbox [--port 8787] [--host 127.0.0.1] [--allow-host <name>…] [--pixel-id <id> --api-key <key>]
 
 Runs a local emulator of the Conversions API with a live inspector page. Point your server's
-endpoint at it. Without --pixel-id/--api-key it accepts any pixel and any key.`;
+endpoint at it. Without --pixel-id/--api-key it accepts any pixel and any key.
+
+The inspector and its data answer only to localhost, 127.0.0.1 and [::1]; --allow-host adds a name
+(e.g. --host 0.0.0.0 --allow-host sandbox when other containers reach it as http://sandbox:8787).`;
 
 export async function sandbox(argv: string[], io: CliIO): Promise<number> {
   const { values: flags } = parseFlags(argv, {
     help: { type: 'boolean', short: 'h' },
     port: { type: 'string' },
     host: { type: 'string' },
+    'allow-host': { type: 'string', multiple: true },
     'pixel-id': { type: 'string' },
     'api-key': { type: 'string' },
   });
@@ -28,6 +32,7 @@ export async function sandbox(argv: string[], io: CliIO): Promise<number> {
     running = await startSandbox({
       port,
       ...(flags.host ? { host: flags.host } : {}),
+      ...(flags['allow-host'] ? { allowedHosts: flags['allow-host'] } : {}),
       ...(flags['pixel-id'] ? { pixels: [{ pixelId: flags['pixel-id'], apiKey: flags['api-key']! }] } : {}),
     });
   } catch (error) {
