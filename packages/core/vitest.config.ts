@@ -8,7 +8,14 @@ export default defineConfig({
       ? ['default', ['json', { outputFile: 'test-output/vitest-results.json' }]]
       : ['default'],
     projects: [
-      { test: { name: 'node', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
+      {
+        test: {
+          name: 'node',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       {
         test: {
           name: 'edge',
