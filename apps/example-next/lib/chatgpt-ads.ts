@@ -9,7 +9,7 @@ export const ads = createNextConversions({
   pixel: { scriptUrl: process.env.CHATGPT_ADS_PIXEL_SCRIPT ?? 'http://127.0.0.1:8787/sdk/oaiq.min.js' },
   // The store's consent banner decides (the proxy uses the same rule).
   consentFromHeaders: (headers) => {
-    const choice = /(?:^|;\s*)demo_consent=(granted|denied)/.exec(headers.get('cookie') ?? '')?.[1];
+    const choice = /(?:^|;\s*)demo_consent=(granted|denied)(?:;|$)/.exec(headers.get('cookie') ?? '')?.[1];
     return choice as 'granted' | 'denied' | undefined;
   },
 });
