@@ -118,7 +118,10 @@ describe('the Shopify app', () => {
     gate.open();
     await expect.poll(() => sandbox.events().length, { timeout: 10_000 }).toBe(1);
     clearTimeout(guard);
-    expect(gate.steps).toEqual(['webhook answered 200', 'endpoint answered']);
+    const ours = gate.steps
+      .filter((step) => step.startsWith('webhook') || step.includes('5801234568'))
+      .map((step) => step.replace(/^(endpoint answered).*/s, '$1'));
+    expect(ours).toEqual(['webhook answered 200', 'endpoint answered']);
   });
 
   it('takes a 90-line-item order (about 145 KB, past the 100 KB default) end to end', async () => {

@@ -270,7 +270,8 @@ export async function gatedEndpoint(target: string) {
         body: Buffer.concat(chunks),
       });
       const body = Buffer.from(await answer.arrayBuffer());
-      steps.push('endpoint answered');
+      // Named by what it carried: a send left over from an earlier test must not pass for this one.
+      steps.push(`endpoint answered ${Buffer.concat(chunks).toString('utf8')}`);
       res.writeHead(answer.status, {
         'content-type': answer.headers.get('content-type') ?? 'application/json',
       });
