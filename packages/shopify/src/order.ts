@@ -2,8 +2,12 @@ import {
   type ConsentState,
   type ContentInput,
   type ConversionInput,
+  ConversionsConfigError,
+  checkKeys,
   currencyExponent,
   normalizePhone,
+  oneOf,
+  optionChecks,
   type RequestContext,
   readOpprefFromUrl,
   toMinorUnits,
@@ -145,6 +149,7 @@ export function orderEventId(orderId: number | string): string {
  * const mapped = orderToConversion(order, { shopDomain: 'northwind.myshopify.com', shopCountry: 'US' });
  */
 export function orderToConversion(order: ShopifyOrder, options: OrderOptions): MappedOrder {
+  checkOrderOptions(options);
   if (!order || typeof order.id !== 'number') return { send: false, reason: 'unreadable' };
   if (order.test && !options.includeTestOrders) return { send: false, reason: 'test_order' };
   if (!(options.sources ?? ['web']).includes(order.source_name ?? ''))
@@ -254,6 +259,33 @@ function withCountry(
     if (parsed.ok) return `+${parsed.value}`;
   }
   return raw;
+}
+
+/**
+ * Checks {@link OrderOptions}; a misspelt name or a value outside the allowed ones throws
+ * `ConversionsConfigError` (in a webhook: answered 503, so Shopify keeps the order until it is fixed).
+ *
+ * @example
+ * checkOrderOptions({ shopDomain: 'northwind.myshopify.com', withoutConsentSignal: 'send' });
+ */
+export function checkOrderOptions(options: OrderOptions): void {
+  checkKeys(options, 'order options', {
+    shopDomain: optionChecks.string,
+    shopCountry: (value, path) => {
+      if (typeof value !== 'string' || !/^[A-Za-z]{2}$/.test(value))
+        throw new ConversionsConfigError(`${path} must be an ISO 3166-1 alpha-2 country code such as 'DE'`);
+    },
+    currency: (value, path) => void oneOf(['shop', 'presentment'] as const, value, path),
+    withoutConsentSignal: (value, path) =>
+      void oneOf(['skip-in-eea-uk-ch', 'skip', 'send'] as const, value, path),
+    includeTestOrders: optionChecks.boolean,
+    sources: (value, path) => {
+      if (!Array.isArray(value) || value.some((source) => typeof source !== 'string'))
+        throw new ConversionsConfigError(`${path} must be an array of source names such as ['web']`);
+    },
+    attributes: (value, path) =>
+      checkKeys(value, path, { oppref: optionChecks.string, consent: optionChecks.string }),
+  });
 }
 
 function consentOf(value: string | undefined, options: OrderOptions): ConsentState {

@@ -1,4 +1,4 @@
-import { buildEvent, sha256Hex } from '@chatgpt-ads/core';
+import { buildEvent, ConversionsConfigError, sha256Hex } from '@chatgpt-ads/core';
 import { describe, expect, it } from 'vitest';
 import { orderEventId, orderToConversion } from '../src/index.js';
 import { order } from './fixtures.js';
@@ -168,5 +168,20 @@ describe('phones without a calling code', () => {
     expect(
       await phoneHashes({ billing_address: address(null, '(502) 459-2181'), shipping_address: null }),
     ).toEqual([]);
+  });
+});
+
+describe('order options are checked', () => {
+  it.each([
+    ['withoutConsentSignal', { withoutConsentSignal: 'Send' }],
+    ['withoutConsentSignal', { withoutConsentSignal: 'skip_in_eea' }],
+    ['currency', { currency: 'presntment' }],
+    ['shopCountry', { shopCountry: 'Germany' }],
+    ['includeTestOrders', { includeTestOrders: 'false' }],
+    ['withoutConsent', { withoutConsent: 'send' }],
+  ])('a wrong %s throws instead of changing what is sent', (name, wrong) => {
+    const options = { shopDomain: 'northwind.myshopify.com', ...wrong } as never;
+    expect(() => orderToConversion(order(), options)).toThrow(ConversionsConfigError);
+    expect(() => orderToConversion(order(), options)).toThrow(name);
   });
 });
