@@ -25,6 +25,8 @@ async function nextRow(sandbox, rounds, seconds) {
       env: {
         ...process.env,
         NEXT_TELEMETRY_DISABLED: '1',
+        CHATGPT_ADS_PIXEL_ID: 'px',
+        CHATGPT_ADS_API_KEY: 'sk',
         CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
         CHATGPT_ADS_PIXEL_SCRIPT: sandbox.pixelScriptUrl,
       },

@@ -2,11 +2,11 @@
 import 'server-only';
 import { createNextConversions } from '@chatgpt-ads/next';
 
+// Pixel id, key and endpoint come from CHATGPT_ADS_PIXEL_ID, CHATGPT_ADS_API_KEY and
+// CHATGPT_ADS_ENDPOINT, read at the first request (never at `next build`), with no fallback: a
+// deploy that misses one fails loudly instead of sending somewhere else. Off OpenAI's endpoint,
+// pages load the sandbox's stand-in pixel from the endpoint's origin.
 export const ads = createNextConversions({
-  pixelId: process.env.OPENAI_ADS_PIXEL_ID ?? 'px_example_next',
-  apiKey: process.env.OPENAI_CONVERSIONS_API_KEY ?? 'sk_example_next',
-  endpoint: process.env.CHATGPT_ADS_ENDPOINT ?? 'http://127.0.0.1:8787/v1/events',
-  pixel: { scriptUrl: process.env.CHATGPT_ADS_PIXEL_SCRIPT ?? 'http://127.0.0.1:8787/sdk/oaiq.min.js' },
   // The store's consent banner decides (the proxy uses the same rule).
   consentFromHeaders: (headers) => {
     const choice = /(?:^|;\s*)demo_consent=(granted|denied)(?:;|$)/.exec(headers.get('cookie') ?? '')?.[1];

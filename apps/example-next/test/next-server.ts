@@ -25,8 +25,8 @@ export async function startNext(sandbox: { endpoint: string; pixelScriptUrl: str
       env: {
         ...process.env,
         NEXT_TELEMETRY_DISABLED: '1',
-        OPENAI_ADS_PIXEL_ID: 'px_example_next',
-        OPENAI_CONVERSIONS_API_KEY: CANARY_KEY,
+        CHATGPT_ADS_PIXEL_ID: 'px_example_next',
+        CHATGPT_ADS_API_KEY: CANARY_KEY,
         CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
         CHATGPT_ADS_PIXEL_SCRIPT: sandbox.pixelScriptUrl,
       },

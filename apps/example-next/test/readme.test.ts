@@ -10,6 +10,7 @@ const usage = readme.slice(readme.indexOf('## Usage'), readme.indexOf('## API an
 const blocks = [...usage.matchAll(/```tsx?\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
 const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
 const sources = [
+  'next.config.mjs',
   'lib/chatgpt-ads.ts',
   'proxy.ts',
   'app/actions.ts',
@@ -20,7 +21,7 @@ const sources = [
 it('every Usage block of the README is code of the example app', () => {
   expect(blocks.length).toBeGreaterThanOrEqual(5);
   for (const block of blocks) {
-    const code = squash(block.replace(/^\/\/ [\w/.-]+\.tsx?\n/, ''));
+    const code = squash(block.replace(/^\/\/ [\w/.-]+\.(?:tsx?|mjs)\n/, ''));
     expect(
       sources.some((source) => source.includes(code)),
       block,

@@ -9,6 +9,7 @@ import {
   defaultConsentResolvers,
   toConsentDecision,
 } from './consent.js';
+import { readOpprefFromUrl } from './cookies.js';
 import { ConversionsConfigError, checkConversionsOptions } from './options.js';
 import {
   type DeadLetter,
@@ -17,7 +18,7 @@ import {
   type Outbox,
   type OutboxRecord,
 } from './outbox.js';
-import { type PixelOptions, renderPixel } from './pixel.js';
+import { type PixelOptions, renderPixel, renderPixelCode } from './pixel.js';
 import { type IncomingRequest, type RequestContext, type RequestReading, readRequest } from './request.js';
 import { type ActionSource, type Issue, MAX_EVENTS_PER_REQUEST, type WireEvent } from './schema.js';
 import { postEvents, type SendOutcome } from './transport.js';
@@ -235,6 +236,8 @@ export interface RequestConversions {
   track(input: ConversionInput): Promise<TrackResult>;
   /** The pixel snippet, measuring `event` (if given) with `event_id` = its id or {@link eventId}. */
   pixel(event?: PixelEventInput, options?: { nonce?: string }): string;
+  /** The same snippet's JavaScript without the `<script>` tag, for frameworks that render the tag. */
+  pixelCode(event?: PixelEventInput): string;
 }
 
 /**
@@ -282,6 +285,11 @@ const encoder = new TextEncoder();
 export function createConversions(options: ConversionsOptions): Conversions {
   checkConversionsOptions(options);
   const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+  // Pointed anywhere but OpenAI (the sandbox, a test server), the page loads the stand-in pixel
+  // from the same origin, so development traffic never reaches OpenAI's pixel.
+  const pixelDefaults = /(^|\.)openai\.com$/.test(new URL(endpoint).hostname)
+    ? {}
+    : { scriptUrl: new URL('/sdk/oaiq.min.js', endpoint).href };
   let integrationSource: string | undefined;
   if (options.integrationSource !== undefined) {
     const checked = checkIntegrationSource(options.integrationSource);
@@ -818,6 +826,45 @@ export function createConversions(options: ConversionsOptions): Conversions {
     return stats();
   }
 
+  // Why a landing's click id was not stored: said once per reason (no PII, no value).
+  function explainCapture(incoming: IncomingRequest, reading: RequestReading): void {
+    for (const issue of reading.refused)
+      explain(
+        `capture:${issue.code}`,
+        `${issue.path} not stored: ${issue.message} (over 2,048 characters, or spaces, ';', ',' or '"')`,
+      );
+    if (consentAllows(mode, reading.consent.state)) return;
+    if (
+      typeof incoming.url !== 'string' ||
+      !incoming.url.includes('oppref=') ||
+      readOpprefFromUrl(incoming.url) === undefined
+    )
+      return;
+    explain(
+      `capture:${reading.consent.state}`,
+      reading.consent.state === 'denied'
+        ? `oppref not stored: consent denied (${reading.consent.source}), as required`
+        : `oppref not stored: no consent signal under ${mode} — the landing's click id is dropped until the visitor consents ` +
+            '(see docs/troubleshooting.md)',
+    );
+  }
+
+  // The client's pixel settings under the caller's: mode, script (the stand-in off OpenAI), debug.
+  function pixelSettings(given: Omit<PixelOptions, 'pixelId'>): PixelOptions {
+    return {
+      mode,
+      ...pixelDefaults,
+      ...options.pixel,
+      onDropped: (paths) =>
+        explain(
+          'pixel-dropped',
+          `pixel: left out ${paths.join(', ')} (server-only fields the pixel does not accept); the server event keeps them`,
+        ),
+      ...given,
+      pixelId,
+    };
+  }
+
   const resolvers = options.consent?.resolvers ?? defaultConsentResolvers();
   function readWith(incoming: IncomingRequest, answer?: ConsentState): RequestReading {
     return readRequest(incoming, {
@@ -842,20 +889,10 @@ export function createConversions(options: ConversionsOptions): Conversions {
       requestDrain();
     },
     readRequest: (incoming) => readWith(incoming),
-    pixel: (pixelOptions) =>
-      renderPixel({
-        mode,
-        ...options.pixel,
-        onDropped: (paths) =>
-          explain(
-            'pixel-dropped',
-            `pixel: left out ${paths.join(', ')} (server-only fields the pixel does not accept); the server event keeps them`,
-          ),
-        ...pixelOptions,
-        pixelId,
-      }),
+    pixel: (pixelOptions) => renderPixel(pixelSettings(pixelOptions)),
     forRequest(incoming, requestOptions = {}) {
       const reading = readWith(incoming, requestOptions.consent);
+      explainCapture(incoming, reading);
       const eventId = requestOptions.eventId ?? createEventId();
       return {
         context: reading.context,
@@ -871,6 +908,13 @@ export function createConversions(options: ConversionsOptions): Conversions {
             ...(nonce ? { nonce } : {}),
           });
         },
+        pixelCode: (event) =>
+          renderPixelCode(
+            pixelSettings({
+              consent: reading.consent.state,
+              ...(event ? { event: { ...event, id: event.id ?? eventId } } : {}),
+            }),
+          ),
       };
     },
     deadLetters: (listOptions) => outbox.deadLetters(listOptions),

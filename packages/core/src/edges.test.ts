@@ -7,7 +7,7 @@ import { buildEvent } from './build.js';
 import { type ConversionsOptions, createConversions, type Logger } from './client.js';
 import { consentAllows, toConsentDecision } from './consent.js';
 import { normalizePhone } from './normalize.js';
-import { ConversionsConfigError } from './options.js';
+import { ConversionsConfigError, optionsFromEnvironment, withEnvironment } from './options.js';
 import { PixelEventError, renderPixel } from './pixel.js';
 import { clientAddress, readRequest } from './request.js';
 
@@ -399,5 +399,61 @@ describe('the key stays secret', () => {
     const conversions = createConversions(base);
     expect(inspect(conversions, { depth: 10, showHidden: true })).not.toContain('SECRET');
     expect(JSON.stringify(conversions)).not.toContain('SECRET');
+  });
+});
+
+describe('configuration from the environment', () => {
+  it('reads the documented names and nothing else, with no fallback values', () => {
+    expect(
+      optionsFromEnvironment({
+        CHATGPT_ADS_PIXEL_ID: 'px_env',
+        CHATGPT_ADS_API_KEY: 'sk_env',
+        CHATGPT_ADS_ENDPOINT: ' ',
+        CHATGPT_ADS_DEBUG: '1',
+        OPENAI_ADS_PIXEL_ID: 'px_other',
+      }),
+    ).toEqual({ pixelId: 'px_env', apiKey: 'sk_env', debug: true });
+    expect(optionsFromEnvironment({})).toEqual({});
+  });
+
+  it('lets code win, and an undefined option not erase the environment', () => {
+    const env = { CHATGPT_ADS_ENDPOINT: 'http://127.0.0.1:8787/v1/events', CHATGPT_ADS_PIXEL_ID: 'px_env' };
+    expect(withEnvironment({ pixelId: 'px_code', endpoint: undefined }, env)).toEqual({
+      pixelId: 'px_code',
+      endpoint: 'http://127.0.0.1:8787/v1/events',
+    });
+  });
+
+  it('names the variable when the key is missing', () => {
+    expect(() => createConversions({ pixelId: 'px' } as never)).toThrow(/CHATGPT_ADS_API_KEY/);
+  });
+});
+
+describe('development never reaches OpenAI', () => {
+  it("loads the stand-in pixel from the endpoint's origin when the endpoint is not OpenAI's", () => {
+    const local = createConversions({ ...base, endpoint: 'http://127.0.0.1:8787/v1/events' });
+    expect(local.pixel({ consent: 'granted' })).toContain('"http://127.0.0.1:8787/sdk/oaiq.min.js"');
+    const real = createConversions({ pixelId: 'px', apiKey: KEY });
+    expect(real.pixel({ consent: 'granted' })).toContain('"https://bzrcdn.openai.com/sdk/oaiq.min.js"');
+    const chosen = createConversions({ ...base, pixel: { scriptUrl: 'https://cdn.example/oaiq.js' } });
+    expect(chosen.pixel({ consent: 'granted' })).toContain('"https://cdn.example/oaiq.js"');
+  });
+});
+
+describe('the capture step says why a click id was not stored', () => {
+  it('once, naming the consent rule', () => {
+    const { logger, lines } = recordingLogger();
+    const conversions = createConversions({ ...base, logger });
+    for (let i = 0; i < 3; i++)
+      conversions.forRequest({ url: `https://shop.example/?oppref=gAAAA${i}`, header: () => undefined });
+    conversions.forRequest({
+      url: 'https://shop.example/?oppref=a%20b;c',
+      header: (n) => (n === 'cookie' ? '__oaiq_consent=true' : undefined),
+    });
+    expect(lines.filter((l) => l.includes('oppref not stored: no consent signal under opt-in'))).toHaveLength(
+      1,
+    );
+    expect(lines.some((l) => l.includes('oppref not stored: unsafe'))).toBe(true);
+    expect(lines.join('\n')).not.toContain('gAAAA');
   });
 });

@@ -244,19 +244,35 @@ export const CONVERSIONS_OPTION_NAMES = [
 
 /**
  * Checks every option of {@link createConversions}; throws {@link ConversionsConfigError} naming the
- * first wrong one. `extraKeys` are the adapter's own option names (checked by the adapter).
+ * first wrong one. `extraKeys` are the adapter's own option names (checked by the adapter);
+ * `credentials: 'later'` leaves a missing pixel id or key to the first use.
  *
  * @example
  * checkConversionsOptions({ pixelId: 'px_1', apiKey: key, consent: { mode: 'opt-out' } });
  */
-export function checkConversionsOptions(options: unknown, extraKeys: readonly string[] = []): void {
+export function checkConversionsOptions(
+  options: unknown,
+  extraKeys: readonly string[] = [],
+  check: { credentials?: 'now' | 'later' } = {},
+): void {
   if (typeof options !== 'object' || options === null)
     throw new ConversionsConfigError('options are required: { pixelId, apiKey }');
   const given = options as Record<string, unknown>;
-  if (typeof given.pixelId !== 'string' || given.pixelId.trim() === '')
-    throw new ConversionsConfigError('pixelId is required (the Pixel ID from Ads Manager)');
-  if (typeof given.apiKey !== 'string' || given.apiKey.trim() === '')
-    throw new ConversionsConfigError('apiKey is required (the Conversions API key)');
+  // `later`: a framework that builds without secrets (next build) checks everything else now.
+  const later = check.credentials === 'later';
+  if (later) {
+    for (const name of ['pixelId', 'apiKey'] as const) {
+      if (given[name] !== undefined && (typeof given[name] !== 'string' || given[name].trim() === ''))
+        throw new ConversionsConfigError(`${name} must be a non-empty string`);
+    }
+  } else if (typeof given.pixelId !== 'string' || given.pixelId.trim() === '')
+    throw new ConversionsConfigError(
+      `pixelId is required (the Pixel ID from Ads Manager; adapters and the CLI read ${ENVIRONMENT.pixelId})`,
+    );
+  if (!later && (typeof given.apiKey !== 'string' || given.apiKey.trim() === ''))
+    throw new ConversionsConfigError(
+      `apiKey is required (the Conversions API key; adapters and the CLI read ${ENVIRONMENT.apiKey})`,
+    );
   const extra = Object.fromEntries(extraKeys.map((key) => [key, null]));
   checkKeys(given, '', {
     ...extra,
@@ -330,4 +346,65 @@ export function checkConversionsOptions(options: unknown, extraKeys: readonly st
     integrationSource: null,
     debug: isBoolean,
   });
+}
+
+/**
+ * The environment variables every adapter and the CLI read when an option is not given.
+ *
+ * @example
+ * ENVIRONMENT.apiKey; // 'CHATGPT_ADS_API_KEY'
+ */
+export const ENVIRONMENT = {
+  pixelId: 'CHATGPT_ADS_PIXEL_ID',
+  apiKey: 'CHATGPT_ADS_API_KEY',
+  endpoint: 'CHATGPT_ADS_ENDPOINT',
+  debug: 'CHATGPT_ADS_DEBUG',
+} as const;
+
+/**
+ * The options an environment gives ({@link ENVIRONMENT}), for runtimes that have one: pass
+ * `process.env` on Node, `env` in a worker. Empty values count as absent; nothing falls back to
+ * the sandbox or any other default.
+ *
+ * @example
+ * const conversions = createConversions({ ...optionsFromEnvironment(process.env), consent: { mode: 'opt-in' } });
+ */
+export function optionsFromEnvironment(env: Readonly<Record<string, string | undefined>>): {
+  pixelId?: string;
+  apiKey?: string;
+  endpoint?: string;
+  debug?: boolean;
+} {
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const pixelId = read(ENVIRONMENT.pixelId);
+  const apiKey = read(ENVIRONMENT.apiKey);
+  const endpoint = read(ENVIRONMENT.endpoint);
+  const debug = read(ENVIRONMENT.debug);
+  return {
+    ...(pixelId ? { pixelId } : {}),
+    ...(apiKey ? { apiKey } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(debug === '1' || debug === 'true' ? { debug: true } : {}),
+  };
+}
+
+/**
+ * Options given in code win over the environment's; a key given as `undefined` (for example
+ * `endpoint: process.env.X` with X unset) does not erase the environment's value.
+ *
+ * @example
+ * withEnvironment({ endpoint: undefined, pixelId: 'px_1' }, process.env);
+ */
+export function withEnvironment<T extends object>(
+  options: T,
+  env: Readonly<Record<string, string | undefined>>,
+): T {
+  const merged: Record<string, unknown> = { ...optionsFromEnvironment(env) };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  // The key stays as the caller made it: non-enumerable where an adapter hid it.
+  if ('apiKey' in options && options.apiKey !== undefined) merged.apiKey = options.apiKey;
+  return merged as T;
 }

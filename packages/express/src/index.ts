@@ -8,6 +8,7 @@ import {
   createConversions,
   optionChecks,
   type RequestConversions,
+  withEnvironment,
 } from '@chatgpt-ads/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -22,7 +23,9 @@ declare global {
 
 /**
  * Options of {@link chatgptAds}: the core client's options (or `conversions`, a client you made),
- * plus how to read the app's own consent and the response's CSP nonce.
+ * plus how to read the app's own consent and the response's CSP nonce. `pixelId`, `apiKey` and
+ * `endpoint` not given here are read from `CHATGPT_ADS_PIXEL_ID`, `CHATGPT_ADS_API_KEY` and
+ * `CHATGPT_ADS_ENDPOINT`.
  *
  * @example
  * const options: ChatgptAdsOptions = {
@@ -30,7 +33,10 @@ declare global {
  *   consentFromRequest: (req) => (req.session?.adsConsent ? 'granted' : undefined),
  * };
  */
-export type ChatgptAdsOptions = (ConversionsOptions | { conversions: Conversions }) & {
+export type ChatgptAdsOptions = (
+  | (Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & { pixelId?: string; apiKey?: string })
+  | { conversions: Conversions }
+) & {
   /** The app's own consent answer for this request; asked before cookies and headers. */
   consentFromRequest?: (req: Request) => ConsentState | undefined;
   /** The CSP nonce for the pixel's script tag. Default: `res.locals.cspNonce ?? res.locals.nonce`. */
@@ -135,7 +141,9 @@ function clientOf(options: ChatgptAdsOptions): Conversions {
   const { consentFromRequest, nonce, ...clientOptions } = (options ?? {}) as ConversionsOptions &
     Record<keyof typeof ADAPTER_RULES, unknown>;
   checkKeys({ consentFromRequest, nonce }, '', ADAPTER_RULES);
-  return createConversions({ hash: nodeSha256, ...clientOptions });
+  // Options not given in code come from CHATGPT_ADS_PIXEL_ID, CHATGPT_ADS_API_KEY, CHATGPT_ADS_ENDPOINT
+  // and CHATGPT_ADS_DEBUG; nothing falls back to a default key or endpoint.
+  return createConversions({ hash: nodeSha256, ...withEnvironment(clientOptions, process.env) });
 }
 
 function withConsent(state: ConsentState | undefined): { consent?: ConsentState } {

@@ -40,7 +40,10 @@ import { from, mergeMap, type Observable } from 'rxjs';
  * @example
  * ChatgptAdsModule.forRoot({ pixelId: 'px_123', apiKey: process.env.OPENAI_CONVERSIONS_API_KEY!, isGlobal: true });
  */
-export type ChatgptAdsModuleOptions = (ConversionsOptions | { conversions: Conversions }) & {
+export type ChatgptAdsModuleOptions = (
+  | (Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & { pixelId?: string; apiKey?: string })
+  | { conversions: Conversions }
+) & {
   consentFromRequest?: (req: Request) => ConsentState | undefined;
   nonce?: (req: Request, res: Response) => string | undefined;
   /** Time `onApplicationShutdown` gives queued conversions. Default 10 s. */

@@ -3,14 +3,15 @@ import {
   type ConversionInput,
   type Conversions,
   type ConversionsOptions,
+  checkConversionsOptions,
   checkKeys,
   createConversions,
   type IncomingRequest,
   optionChecks,
   type PixelEventInput,
   type RequestConversions,
-  renderPixelCode,
   type TrackResult,
+  withEnvironment,
 } from '@chatgpt-ads/core';
 import { PixelScript } from '@chatgpt-ads/next/pixel-client';
 import { headers } from 'next/headers';
@@ -24,7 +25,11 @@ import { createElement, type ReactElement } from 'react';
  * @example
  * createNextConversions({ pixelId: process.env.OPENAI_ADS_PIXEL_ID!, apiKey: process.env.OPENAI_CONVERSIONS_API_KEY! });
  */
-export type NextConversionsOptions = ConversionsOptions & {
+export type NextConversionsOptions = Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & {
+  /** Default: `CHATGPT_ADS_PIXEL_ID`. */
+  pixelId?: string;
+  /** Default: `CHATGPT_ADS_API_KEY`. Read on first use, never during `next build`. */
+  apiKey?: string;
   /**
    * The visitor's IP from the request headers. Default: the first `X-Forwarded-For` address, which
    * `next start` and hosting platforms set; change it when another proxy sits in front.
@@ -99,7 +104,17 @@ export function createNextConversions(options: NextConversionsOptions): NextConv
     clientIp: optionChecks.function,
     consentFromHeaders: optionChecks.function,
   });
-  const conversions = createConversions({ ...(hash ? { hash } : {}), ...clientOptions });
+  // Made on first use: `next build` imports this module to collect page data, where no secret is
+  // set (and should not be). A missing pixel id or key is then an error at the first request.
+  checkConversionsOptions(withEnvironment(clientOptions, process.env), [], { credentials: 'later' });
+  let client: Conversions | undefined;
+  const conversionsNow = (): Conversions => {
+    client ??= createConversions({
+      ...(hash ? { hash } : {}),
+      ...withEnvironment(clientOptions, process.env),
+    } as ConversionsOptions);
+    return client;
+  };
   const clientIp = givenClientIp ?? forwardedFor;
 
   const incoming = (url: string, h: Headers): IncomingRequest => {
@@ -109,20 +124,29 @@ export function createNextConversions(options: NextConversionsOptions): NextConv
   const viewOf = (url: string, h: Headers): RequestConversions => {
     const consent = consentFromHeaders?.(h);
     const nonce = h.get('x-nonce') ?? undefined;
-    return conversions.forRequest(incoming(url, h), { ...(consent ? { consent } : {}), nonce: () => nonce });
+    return conversionsNow().forRequest(incoming(url, h), {
+      ...(consent ? { consent } : {}),
+      nonce: () => nonce,
+    });
   };
   // Inside a Next request, after() keeps the function alive until the send is done. Outside one
   // (tests, scripts) there is no response to wait for, so send now.
   const flushAfterResponse = () => {
     try {
-      after(() => conversions.flush().then(() => undefined));
+      after(() =>
+        conversionsNow()
+          .flush()
+          .then(() => undefined),
+      );
     } catch {
-      void conversions.flush();
+      void conversionsNow().flush();
     }
   };
 
   return {
-    conversions,
+    get conversions() {
+      return conversionsNow();
+    },
     withConversions(handler) {
       return async (request, context) => {
         const ads = viewOf(request.url, request.headers);
@@ -150,13 +174,8 @@ export function createNextConversions(options: NextConversionsOptions): NextConv
       const host = h.get('x-forwarded-host') ?? h.get('host') ?? 'localhost';
       const view = viewOf(`${h.get('x-forwarded-proto') ?? 'http'}://${host}/`, h);
       const nonce = h.get('x-nonce') ?? undefined;
-      const code = renderPixelCode({
-        pixelId: options.pixelId,
-        consent: view.consent.state,
-        mode: options.consent?.mode ?? 'opt-in',
-        ...(options.pixel?.scriptUrl ? { scriptUrl: options.pixel.scriptUrl } : {}),
-        ...(event ? { event } : {}),
-      });
+      // The client's own snippet (mode, script, debug), only without the tag: PixelScript renders it.
+      const code = view.pixelCode(event);
       return createElement(PixelScript, { code, ...(nonce ? { nonce } : {}) });
     },
   };
