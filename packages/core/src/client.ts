@@ -273,8 +273,8 @@ const encoder = new TextEncoder();
  * import { createConversions } from '@chatgpt-ads/core';
  *
  * const conversions = createConversions({
- *   pixelId: env.OPENAI_ADS_PIXEL_ID,
- *   apiKey: env.OPENAI_CONVERSIONS_API_KEY, // from your secrets, never from client code
+ *   pixelId: env.CHATGPT_ADS_PIXEL_ID,
+ *   apiKey: env.CHATGPT_ADS_API_KEY, // from your secrets, never from client code
  * });
  * await conversions.track(
  *   { type: 'order_created', id: 'order_1001', data: { amount: 12999, currency: 'USD' }, user: { email: 'alex@example.com' } },

@@ -10,8 +10,8 @@ const endpoint = fakeEndpoint();
 
 beforeAll(() => {
   vi.stubGlobal('fetch', endpoint.fetch);
-  vi.stubEnv('OPENAI_ADS_PIXEL_ID', 'px_readme');
-  vi.stubEnv('OPENAI_CONVERSIONS_API_KEY', 'key_readme');
+  vi.stubEnv('CHATGPT_ADS_PIXEL_ID', 'px_readme');
+  vi.stubEnv('CHATGPT_ADS_API_KEY', 'key_readme');
 });
 afterAll(() => {
   vi.unstubAllGlobals();

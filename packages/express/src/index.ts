@@ -29,7 +29,7 @@ declare global {
  *
  * @example
  * const options: ChatgptAdsOptions = {
- *   pixelId: process.env.OPENAI_ADS_PIXEL_ID!, apiKey: process.env.OPENAI_CONVERSIONS_API_KEY!,
+ *   pixelId: process.env.CHATGPT_ADS_PIXEL_ID!, apiKey: process.env.CHATGPT_ADS_API_KEY!,
  *   consentFromRequest: (req) => (req.session?.adsConsent ? 'granted' : undefined),
  * };
  */
@@ -67,7 +67,7 @@ const nodeSha256 = (value: string): string => createHash('sha256').update(value,
  * import { chatgptAds } from '@chatgpt-ads/express';
  *
  * const app = express();
- * app.use(chatgptAds({ pixelId: process.env.OPENAI_ADS_PIXEL_ID!, apiKey: process.env.OPENAI_CONVERSIONS_API_KEY! }));
+ * app.use(chatgptAds({ pixelId: process.env.CHATGPT_ADS_PIXEL_ID!, apiKey: process.env.CHATGPT_ADS_API_KEY! }));
  * app.post('/checkout', async (req, res) => {
  *   await req.chatgptAds.track({ type: 'order_created', data: { amount: 12999, currency: 'USD' } });
  *   res.send(`<html><head>${req.chatgptAds.pixel({ type: 'order_created' })}</head>…</html>`);

@@ -10,8 +10,8 @@ const packageDir = join(import.meta.dirname, '..');
 
 it('the README example captures the click id, tracks the order and flushes on close', async () => {
   const sandbox = await startSandbox({ port: 0 });
-  vi.stubEnv('OPENAI_ADS_PIXEL_ID', 'px_readme');
-  vi.stubEnv('OPENAI_CONVERSIONS_API_KEY', 'sk_readme');
+  vi.stubEnv('CHATGPT_ADS_PIXEL_ID', 'px_readme');
+  vi.stubEnv('CHATGPT_ADS_API_KEY', 'sk_readme');
   vi.stubEnv('CHATGPT_ADS_ENDPOINT', sandbox.endpoint);
   vi.stubEnv('PORT', '0');
   const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');

@@ -38,7 +38,7 @@ import { from, mergeMap, type Observable } from 'rxjs';
  * made), plus the app's own consent answer and the CSP nonce, as in `@chatgpt-ads/express`.
  *
  * @example
- * ChatgptAdsModule.forRoot({ pixelId: 'px_123', apiKey: process.env.OPENAI_CONVERSIONS_API_KEY!, isGlobal: true });
+ * ChatgptAdsModule.forRoot({ pixelId: 'px_123', apiKey: process.env.CHATGPT_ADS_API_KEY!, isGlobal: true });
  */
 export type ChatgptAdsModuleOptions = (
   | (Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & { pixelId?: string; apiKey?: string })
@@ -265,8 +265,8 @@ function clientFrom(options: ChatgptAdsModuleOptions): Conversions {
  *       imports: [ConfigModule],
  *       inject: [ConfigService],
  *       useFactory: (config: ConfigService) => ({
- *         pixelId: config.getOrThrow('OPENAI_ADS_PIXEL_ID'),
- *         apiKey: config.getOrThrow('OPENAI_CONVERSIONS_API_KEY'),
+ *         pixelId: config.getOrThrow('CHATGPT_ADS_PIXEL_ID'),
+ *         apiKey: config.getOrThrow('CHATGPT_ADS_API_KEY'),
  *       }),
  *     }),
  *   ],

@@ -39,8 +39,8 @@ it('has the two examples', () => {
 });
 
 it('forRoot, the service, the decorator and @ConversionId work as shown', async () => {
-  vi.stubEnv('OPENAI_ADS_PIXEL_ID', 'px_readme');
-  vi.stubEnv('OPENAI_CONVERSIONS_API_KEY', 'sk_readme');
+  vi.stubEnv('CHATGPT_ADS_PIXEL_ID', 'px_readme');
+  vi.stubEnv('CHATGPT_ADS_API_KEY', 'sk_readme');
   vi.stubEnv('CHATGPT_ADS_ENDPOINT', sandbox.endpoint);
   const { app, url } = await boot(await load(0));
   const granted = {
@@ -68,8 +68,8 @@ it('forRoot, the service, the decorator and @ConversionId work as shown', async 
 
 it('forRootAsync reads the configuration through @nestjs/config', async () => {
   sandbox.reset();
-  vi.stubEnv('OPENAI_ADS_PIXEL_ID', 'px_async_readme');
-  vi.stubEnv('OPENAI_CONVERSIONS_API_KEY', 'sk_async_readme');
+  vi.stubEnv('CHATGPT_ADS_PIXEL_ID', 'px_async_readme');
+  vi.stubEnv('CHATGPT_ADS_API_KEY', 'sk_async_readme');
   vi.stubEnv('CHATGPT_ADS_ENDPOINT', sandbox.endpoint);
   const { app } = await boot(await load(1));
   const { ChatgptAdsService } = await import('../dist/index.js');

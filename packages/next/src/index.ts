@@ -23,7 +23,7 @@ import { createElement, type ReactElement } from 'react';
  * IP and the app's own consent answer.
  *
  * @example
- * createNextConversions({ pixelId: process.env.OPENAI_ADS_PIXEL_ID!, apiKey: process.env.OPENAI_CONVERSIONS_API_KEY! });
+ * createNextConversions({ pixelId: process.env.CHATGPT_ADS_PIXEL_ID!, apiKey: process.env.CHATGPT_ADS_API_KEY! });
  */
 export type NextConversionsOptions = Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & {
   /** Default: `CHATGPT_ADS_PIXEL_ID`. */
@@ -46,7 +46,7 @@ export type NextConversionsOptions = Omit<ConversionsOptions, 'pixelId' | 'apiKe
  * // lib/chatgpt-ads.ts
  * import 'server-only';
  * import { createNextConversions } from '@chatgpt-ads/next';
- * export const ads = createNextConversions({ pixelId: process.env.OPENAI_ADS_PIXEL_ID!, apiKey: process.env.OPENAI_CONVERSIONS_API_KEY! });
+ * export const ads = createNextConversions({ pixelId: process.env.CHATGPT_ADS_PIXEL_ID!, apiKey: process.env.CHATGPT_ADS_API_KEY! });
  */
 export interface NextConversions {
   readonly conversions: Conversions;

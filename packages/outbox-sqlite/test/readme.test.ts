@@ -12,8 +12,8 @@ it('the README example delivers through the file', async () => {
   const sandbox = await startSandbox({ port: 0 });
   const file = join(mkdtempSync(join(tmpdir(), 'outbox-readme-')), 'conversions.db');
   vi.stubEnv('CHATGPT_ADS_OUTBOX', file);
-  vi.stubEnv('OPENAI_ADS_PIXEL_ID', 'px_readme');
-  vi.stubEnv('OPENAI_CONVERSIONS_API_KEY', 'sk_readme');
+  vi.stubEnv('CHATGPT_ADS_PIXEL_ID', 'px_readme');
+  vi.stubEnv('CHATGPT_ADS_API_KEY', 'sk_readme');
   vi.stubEnv('CHATGPT_ADS_ENDPOINT', sandbox.endpoint);
   const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
   const code = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Usage')))?.[1];

@@ -17,8 +17,8 @@ it('the README webhook endpoint verifies, answers and sends', async () => {
   for (const [name, value] of Object.entries({
     SHOPIFY_API_KEY: 'readme-key',
     SHOPIFY_API_SECRET: secret,
-    OPENAI_ADS_PIXEL_ID: 'px_readme',
-    OPENAI_CONVERSIONS_API_KEY: 'sk_readme',
+    CHATGPT_ADS_PIXEL_ID: 'px_readme',
+    CHATGPT_ADS_API_KEY: 'sk_readme',
     CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
   })) {
     vi.stubEnv(name, value);
