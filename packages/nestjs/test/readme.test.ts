@@ -15,14 +15,14 @@ const blocks = [
 const sandbox = await startSandbox({ port: 0 });
 afterAll(() => sandbox.close());
 
-async function load(index: number) {
+async function load(index: number, exports = 'AppModule') {
   mkdirSync(join(packageDir, 'test-output'), { recursive: true });
   const file = join(packageDir, 'test-output', `readme-${index}.ts`);
   writeFileSync(
     file,
-    `${blocks[index]!.replaceAll("'@chatgpt-ads/nestjs'", "'../dist/index.js'")}\nexport { AppModule };\n`,
+    `${blocks[index]!.replaceAll("'@chatgpt-ads/nestjs'", "'../dist/index.js'")}\nexport { ${exports} };\n`,
   );
-  return (await import(/* @vite-ignore */ file)).AppModule;
+  return await import(/* @vite-ignore */ file);
 }
 
 async function boot(AppModule: unknown) {
@@ -42,7 +42,10 @@ it('forRoot, the service, the decorator and @ConversionId work as shown', async 
   vi.stubEnv('CHATGPT_ADS_PIXEL_ID', 'px_readme');
   vi.stubEnv('CHATGPT_ADS_API_KEY', 'sk_readme');
   vi.stubEnv('CHATGPT_ADS_ENDPOINT', sandbox.endpoint);
-  const { app, url } = await boot(await load(0));
+  vi.stubEnv('PORT', '0');
+  // The block is a whole program: it boots the app itself.
+  const { app } = (await load(0, 'app')) as { app: import('@nestjs/common').INestApplication };
+  const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   const granted = {
     cookie: '__oaiq_consent=true; __oppref=gAAAAB-nest-readme',
     'content-type': 'application/json',
@@ -71,7 +74,7 @@ it('forRootAsync reads the configuration through @nestjs/config', async () => {
   vi.stubEnv('CHATGPT_ADS_PIXEL_ID', 'px_async_readme');
   vi.stubEnv('CHATGPT_ADS_API_KEY', 'sk_async_readme');
   vi.stubEnv('CHATGPT_ADS_ENDPOINT', sandbox.endpoint);
-  const { app } = await boot(await load(1));
+  const { app } = await boot((await load(1)).AppModule);
   const { ChatgptAdsService } = await import('../dist/index.js');
   await app
     .get(ChatgptAdsService)

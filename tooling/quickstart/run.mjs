@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// The quick starts as a new user meets them: every publishable package is packed (`pnpm pack`),
+// the tarballs are installed with plain npm into fresh projects outside the workspace, and each
+// README's quick start is pasted verbatim, compiled with `tsc --strict` and run against the
+// sandbox (itself from its tarball). With the pixel's consent cookie one conversion arrives with
+// the landing's oppref; without it nothing arrives and the log says why. Any `workspace:` leak,
+// file missing from `files`, wrong export condition or peer range fails here.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = new URL('../..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'chatgpt-ads-quickstart-'));
+const tarballs = join(work, 'tarballs');
+const OPPREF = 'gAAAAB-Zm9vYmFy_x-1Zw==';
+let failures = 0;
+
+function run(command, args, cwd) {
+  execFileSync(command, args, {
+    cwd,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, CI: 'true' },
+  });
+}
+
+function tarball(name) {
+  const file = readdirSync(tarballs).find((f) => f.startsWith(`chatgpt-ads-${name}-`));
+  if (!file) throw new Error(`no tarball for @chatgpt-ads/${name}`);
+  return join(tarballs, file);
+}
+
+// The first ```ts block after a heading: the quick start as a user copies it.
+function usageBlock(readmePath, heading = '## Usage') {
+  const readme = readFileSync(readmePath, 'utf8');
+  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(heading)))?.[1];
+  if (!block) throw new Error(`${readmePath} has no ts block under ${heading}`);
+  return block;
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function send(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    // A raw request line: the oppref goes out exactly as written.
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: url.slice(url.indexOf(target.pathname)),
+        method,
+        headers,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode, setCookies: res.headers['set-cookie'] ?? [], text }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function project(name, dependencies) {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `quickstart-${name}`, private: true, type: 'module' }),
+  );
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        target: 'es2022',
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        outDir: 'dist',
+        skipLibCheck: true,
+        experimentalDecorators: true,
+        ignoreDeprecations: '6.0',
+      },
+      include: ['*.ts'],
+    }),
+  );
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...dependencies], dir);
+  return dir;
+}
+
+async function check(name, dir, scenario) {
+  const { startSandbox } = await import(
+    pathToFileURL(join(dir, 'node_modules/@chatgpt-ads/sandbox/dist/index.js')).href
+  );
+  const sandbox = await startSandbox({ port: 0 });
+  const port = await freePort();
+  let log = '';
+  const app = spawn(process.execPath, ['dist/app.js'], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      CHATGPT_ADS_PIXEL_ID: 'px_quickstart',
+      CHATGPT_ADS_API_KEY: 'sk_quickstart',
+      CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  app.stdout.on('data', (chunk) => (log += chunk));
+  app.stderr.on('data', (chunk) => (log += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        await send(`${url}/`);
+        break;
+      } catch {}
+      if (i > 600 || app.exitCode !== null) throw new Error(`the ${name} quick start did not start:\n${log}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await scenario(url, sandbox);
+    const exited = new Promise((resolve) => app.once('exit', resolve));
+    app.kill('SIGTERM');
+    await exited;
+    const events = sandbox.events();
+    const problems = [];
+    if (events.length !== 1) problems.push(`expected 1 conversion, the sandbox has ${events.length}`);
+    if (events[0]?.event.oppref !== OPPREF) problems.push(`oppref arrived as ${events[0]?.event.oppref}`);
+    if (!log.includes('no consent signal under opt-in')) problems.push('no consent hint in the log');
+    if (log.includes('sk_quickstart')) problems.push('the API key appears in the log');
+    if (problems.length > 0) throw new Error(`${problems.join('; ')}\n${log}`);
+    console.log(
+      `ok   ${name}: one conversion with oppref ${OPPREF}; without consent nothing, and the log said why`,
+    );
+  } catch (error) {
+    failures++;
+    console.log(`FAIL ${name}: ${error instanceof Error ? error.message : error}`);
+    app.kill('SIGKILL');
+  } finally {
+    await sandbox.close();
+  }
+}
+
+async function landingAndConversion(url, path, body) {
+  const consent = '__oaiq_consent=true';
+  const landing = await send(`${url}/?oppref=${OPPREF}`, { headers: { cookie: consent } });
+  const cookie = landing.setCookies.find((c) => c.startsWith('__oppref='))?.split(';')[0];
+  if (cookie !== `__oppref=${OPPREF}`) throw new Error(`landing wrote ${cookie ?? 'no __oppref cookie'}`);
+  const json = { 'content-type': 'application/json' };
+  const granted = await send(`${url}${path}`, {
+    method: 'POST',
+    headers: { ...json, cookie: `${consent}; ${cookie}` },
+    body,
+  });
+  if (granted.status >= 400) throw new Error(`${path} answered ${granted.status}`);
+  // The same visit without any consent signal: no cookie written, nothing sent.
+  const unknown = await send(`${url}/?oppref=${OPPREF}`);
+  if (unknown.setCookies.some((c) => c.startsWith('__oppref=')))
+    throw new Error('a cookie was written without consent');
+  await send(`${url}${path}`, { method: 'POST', headers: { ...json, cookie }, body });
+}
+
+try {
+  console.log(`packing into ${tarballs}`);
+  run('pnpm', ['-r', '--filter', './packages/*', 'pack', '--pack-destination', tarballs], root);
+  const tools = ['typescript@6.0.3', '@types/node@^20.19.0'];
+
+  const express = project('express', [
+    tarball('core'),
+    tarball('express'),
+    tarball('sandbox'),
+    'express@^5.3.0',
+    '@types/express@^5',
+    ...tools,
+  ]);
+  writeFileSync(join(express, 'app.ts'), usageBlock(join(root, 'packages/express/README.md')));
+  run('npx', ['tsc', '-p', '.'], express);
+  await check('Express', express, (url) =>
+    landingAndConversion(url, '/checkout', '{"email":"alex@example.com"}'),
+  );
+
+  const nest = project('nestjs', [
+    tarball('core'),
+    tarball('express'),
+    tarball('nestjs'),
+    tarball('sandbox'),
+    '@nestjs/common@^12',
+    '@nestjs/core@^12',
+    '@nestjs/platform-express@^12',
+    'reflect-metadata',
+    'rxjs@^7',
+    '@types/express@^5',
+    ...tools,
+  ]);
+  writeFileSync(join(nest, 'app.ts'), usageBlock(join(root, 'packages/nestjs/README.md')));
+  run('npx', ['tsc', '-p', '.'], nest);
+  await check('NestJS', nest, (url) => landingAndConversion(url, '/leads', '{"email":"alex@example.com"}'));
+} finally {
+  if (failures === 0) rmSync(work, { recursive: true, force: true });
+}
+console.log(
+  `${failures === 0 ? 'quick starts: all delivered' : `quick starts: ${failures} failed (files kept in ${work})`}`,
+);
+process.exit(failures === 0 ? 0 : 1);
