@@ -1,4 +1,11 @@
-export { type Hop, traceRedirects } from './commands/check-url.js';
-export { columnMapping, type ImportSummary, rowToInput } from './commands/import.js';
-export { runCli } from './run.js';
+export { type Hop, traceRedirects, withOppref } from './commands/check-url.js';
+export {
+  type ColumnPlan,
+  columnMapping,
+  detectDelimiter,
+  type ImportSummary,
+  planColumns,
+  rowToInput,
+} from './commands/import.js';
+export { runCli, VERSION } from './run.js';
 export type { CliConfig, CliIO } from './shared.js';

@@ -111,7 +111,7 @@ describe('send', () => {
       'gAAAAB-cli',
     ]);
     expect(code).toBe(0);
-    expect(stdout).toBe('Sent lead_created lead_7\n');
+    expect(stdout).toBe(`✔ Sent lead_created lead_7 to ${sandbox.endpoint} (pixel px_cli)\n`);
     expect(sandbox.events()[0]?.event).toMatchObject({
       id: 'lead_7',
       oppref: 'gAAAAB-cli',
@@ -122,7 +122,7 @@ describe('send', () => {
 
   it('supports --validate-only (nothing stored)', async () => {
     expect((await cli(['send', '--type', 'lead_created', '--validate-only'])).stdout).toMatch(
-      /^Validated lead_created/,
+      /^✔ Validated lead_created/,
     );
     expect(sandbox.events()).toEqual([]);
   });
@@ -142,7 +142,7 @@ describe('send', () => {
     expect(wrongKey.stderr + wrongKey.stdout).not.toContain('sk_wrong_value');
     const missing = await cli(['send', '--type', 'lead_created'], { OPENAI_CONVERSIONS_API_KEY: '' });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('OPENAI_CONVERSIONS_API_KEY');
+    expect(missing.stderr).toContain('CHATGPT_ADS_API_KEY');
   });
 
   it('reads a config file', async () => {
@@ -252,9 +252,10 @@ describe('doctor', () => {
     );
     const offline = await cli(['doctor'], { CHATGPT_ADS_ENDPOINT: 'http://127.0.0.1:9/v1/events' });
     expect(offline.code).toBe(1);
-    expect(offline.stdout).toContain('cannot reach 127.0.0.1:9');
+    expect(offline.stdout).toContain('cannot reach http://127.0.0.1:9/v1/events');
     const missing = await cli(['doctor'], { OPENAI_ADS_PIXEL_ID: '', OPENAI_CONVERSIONS_API_KEY: '' });
-    expect(missing.code).toBe(1);
+    // An incomplete configuration is a usage error, as in every other command.
+    expect(missing.code).toBe(2);
     expect(missing.stdout).toContain('pixel id: missing');
     expect(missing.stdout).toContain('API key: missing');
   });
@@ -357,9 +358,11 @@ describe('outbox', () => {
     expect(list.stdout).toContain('2 dead letter(s)');
     expect(list.stdout).toMatch(/bad_1\s+invalid/);
     expect((await cli(['outbox', 'replay', '--file', 'outbox.db', '--id', 'bad_1'])).stdout).toBe(
-      'Replayed 1 dead letter(s)\n',
+      '✔ Replayed 1 dead letter(s)\n',
     );
-    expect((await cli(['outbox', 'purge', '--file', 'outbox.db'])).stdout).toBe('Purged 1 dead letter(s)\n');
+    expect((await cli(['outbox', 'purge', '--file', 'outbox.db', '--yes'])).stdout).toBe(
+      '✔ Purged 1 dead letter(s)\n',
+    );
     const after = await cli(['outbox', 'list', '--file', 'outbox.db']);
     expect(after.stdout).toContain('0 dead letter(s); 1 event(s) waiting or in flight');
     expect((await cli(['outbox', 'nope', '--file', 'outbox.db'])).code).toBe(2);

@@ -1,14 +1,24 @@
-import { postEvents } from '@chatgpt-ads/core';
-import { type CliIO, CONNECTION_FLAGS, CONNECTION_HELP, loadConfig, parseFlags } from '../shared.js';
+import { DEFAULT_ENDPOINT, ENVIRONMENT, postEvents } from '@chatgpt-ads/core';
+import {
+  type CliIO,
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+  checkEndpoint,
+  loadConfig,
+  paint,
+  parseFlags,
+  printJson,
+  UsageError,
+} from '../shared.js';
 
 export const DOCTOR_HELP = `Usage: chatgpt-ads doctor [options]
 
 Checks the configuration and sends one validate_only request (nothing is stored), then says what
 is wrong in plain words: a missing variable, a wrong key, an unknown pixel, or no network.
+Exit code 0 when all is well, 1 when the endpoint refuses or cannot be reached, 2 when the
+configuration itself is incomplete or invalid (nothing is sent then).
 
 ${CONNECTION_HELP}`;
-
-const DEFAULT_ENDPOINT = 'https://bzr.openai.com/v1/events';
 
 export async function doctor(argv: string[], io: CliIO): Promise<number> {
   const { values: flags } = parseFlags(argv, CONNECTION_FLAGS);
@@ -18,36 +28,48 @@ export async function doctor(argv: string[], io: CliIO): Promise<number> {
   }
   const config = await loadConfig(flags, io);
   const endpoint = config.endpoint ?? DEFAULT_ENDPOINT;
-  let ok = true;
+  const json = Boolean(flags.json);
+  const checks: Array<{ ok: boolean; message: string }> = [];
+  const c = paint(io, 'stdout');
   const line = (good: boolean, text: string) => {
-    if (!good) ok = false;
-    io.stdout(`${good ? '✔' : '✘'} ${text}\n`);
+    checks.push({ ok: good, message: text });
+    if (!json) io.stdout(`${good ? c.green('✔') : c.red('✘')} ${text}\n`);
+  };
+  const finish = (code: 0 | 1 | 2) => {
+    if (json) printJson(io, { ok: code === 0, endpoint, checks });
+    else
+      io.stdout(
+        code === 0
+          ? '\nAll good.\n'
+          : code === 2
+            ? '\nFix the lines marked ✘, then run chatgpt-ads doctor again.\n'
+            : '\nSee the line marked ✘.\n',
+      );
+    return code;
   };
 
   line(
     Boolean(config.pixelId),
     config.pixelId
       ? `pixel id: ${config.pixelId}`
-      : 'pixel id: missing (set OPENAI_ADS_PIXEL_ID or --pixel-id)',
+      : `pixel id: missing (set ${ENVIRONMENT.pixelId} or --pixel-id)`,
   );
   // The key itself is never printed, not even in part.
   line(
     Boolean(config.apiKey),
     config.apiKey
       ? `API key: set (${config.apiKey.length} characters)`
-      : 'API key: missing (set OPENAI_CONVERSIONS_API_KEY)',
+      : `API key: missing (set ${ENVIRONMENT.apiKey})`,
   );
-  let validUrl = true;
+  let endpointProblem: string | undefined;
   try {
-    new URL(endpoint);
-  } catch {
-    validUrl = false;
+    checkEndpoint(config.endpoint);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    endpointProblem = error.message;
   }
-  line(validUrl, validUrl ? `endpoint: ${endpoint}` : `endpoint: "${endpoint}" is not a URL`);
-  if (!config.pixelId || !config.apiKey || !validUrl) {
-    io.stdout('\nFix the lines marked ✘, then run chatgpt-ads doctor again.\n');
-    return 1;
-  }
+  line(!endpointProblem, endpointProblem ? `endpoint: ${endpointProblem}` : `endpoint: ${endpoint}`);
+  if (!config.pixelId || !config.apiKey || endpointProblem) return finish(2);
 
   const event = {
     id: `doctor_${crypto.randomUUID()}`,
@@ -84,13 +106,12 @@ export async function doctor(argv: string[], io: CliIO): Promise<number> {
       line(
         false,
         outcome.status === undefined
-          ? `cannot reach ${new URL(endpoint).host}: ${outcome.message} (no network, a proxy or a firewall?)`
+          ? `cannot reach ${endpoint}: ${outcome.message} (no network, a proxy or a firewall?)`
           : `the endpoint is unavailable (HTTP ${outcome.status}): ${outcome.message}; try again later`,
       );
       break;
     default:
       line(false, `the test event was refused (HTTP ${outcome.status}): ${outcome.message}`);
   }
-  io.stdout(ok ? '\nAll good.\n' : '\nSee the line marked ✘.\n');
-  return ok ? 0 : 1;
+  return finish(checks.every((check) => check.ok) ? 0 : 1);
 }

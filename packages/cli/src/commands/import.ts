@@ -1,11 +1,22 @@
 import { isUtf8 } from 'node:buffer';
-import { appendFileSync, createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  createReadStream,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline, Transform } from 'node:stream';
 import {
   type ActionSource,
+  buildEvent,
   type ConversionInput,
+  ConversionsConfigError,
   createConversions,
   type EventType,
   MAX_EVENT_AGE_MS,
@@ -18,36 +29,55 @@ import {
   type CliIO,
   CONNECTION_FLAGS,
   CONNECTION_HELP,
+  checkEndpoint,
   clientOptions,
+  closest,
+  endpointOf,
   loadConfig,
+  paint,
   parseFlags,
+  printJson,
   requireConnection,
   sha256,
   table,
+  type Unreachable,
   UsageError,
+  unreachableMessage,
+  watchEndpoint,
 } from '../shared.js';
 import { parseTimestamp } from './send.js';
 
 export const IMPORT_HELP = `Usage: chatgpt-ads import <file.csv|file.jsonl> [options]
 
 Sends offline or CRM conversions in batches of up to 1,000. Rows older than 7 days are reported and
-skipped; invalid rows are reported with their line numbers. Safe to rerun: each row's event id is
-stable (its id column, else a hash of the row), and a journal of delivered ids lets a repeated or
-interrupted run skip what was already delivered.
+skipped; invalid rows are reported with their line numbers and counted by reason. Safe to rerun:
+each row's event id is stable (its id column, else a hash of the row), and a journal of the ids
+delivered to each endpoint and pixel lets a repeated or interrupted run skip what was already
+delivered there (a rehearsal into the sandbox never makes the real import skip anything).
 
-Columns (header names, case-insensitive; spaces and dashes read as _):
+Columns (header names, case-insensitive; spaces, dashes and brackets read as _):
   type (event, event_type)            id (event_id, order_id)         timestamp (time, created_at, timestamp_ms)
   amount (value, total): decimal      currency                        email, phone: several with "|"
   external_id, first_name, last_name  city, region (state)            postal_code (zip), country
   ip (ip_address), user_agent         oppref                          action_source, source_url
   custom_event_name, plan_id          consent: "denied"/"false"/"no"/"0" skips the row
+Exports read as they are:
+  Shopify orders   Name/Id, Email, Total, Currency, Created at, Phone, Billing Zip/City/Province/Country
+                   (type order_created; further line-item rows of an order are skipped)
+  Stripe payments  id, Amount, Currency, Created (UTC), Customer Email, Card Address Zip/City/State/Country
+                   (type order_created; export successful payments only)
+Every other column is named in a warning and ignored: map it with --map.
 
 Options:
   --map <col=field,…>        read other column names, e.g. --map "Order Number=id,Total=amount"
   --type <event>             event type for rows without a type column
   --action-source <source>   default for rows without one (default: web with a source_url, else offline)
+  --delimiter <char>         , ; or tab (default: detected from the header line)
   --journal <file>           delivered-id journal (default: <file>.chatgpt-ads-journal)
-  --dry-run                  read and validate every row, send nothing
+  --dry-run                  read and validate every row, print the first events as they would be
+                             sent, send nothing
+  --strict                   exit 1 when any row is refused or stale (default: only when sending fails)
+  --json                     print the summary as JSON (see the README for the shape)
 
 ${CONNECTION_HELP}`;
 
@@ -57,7 +87,9 @@ const FLAGS = {
   type: { type: 'string' },
   'action-source': { type: 'string' },
   journal: { type: 'string' },
+  delimiter: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  strict: { type: 'boolean' },
 } as const;
 
 const FIELDS = [
@@ -100,24 +132,71 @@ const ALIASES: Record<string, Field> = {
   zip: 'postal_code',
   zip_code: 'postal_code',
   ip_address: 'ip',
+  // Names common in CRM and spreadsheet exports.
+  order_number: 'id',
+  order_no: 'id',
+  transaction_id: 'id',
+  email_address: 'email',
+  e_mail: 'email',
+  phone_number: 'phone',
+  created: 'timestamp',
+  date: 'timestamp',
+  order_date: 'timestamp',
+  conversion_time: 'timestamp',
+  revenue: 'amount',
+  order_total: 'amount',
+  grand_total: 'amount',
+  postcode: 'postal_code',
+  country_code: 'country',
+  // Stripe's payments export.
+  created_utc: 'timestamp',
+  customer_email: 'email',
+  card_address_zip: 'postal_code',
+  card_address_city: 'city',
+  card_address_state: 'region',
+  card_address_country: 'country',
+  // Shopify's orders export.
+  billing_zip: 'postal_code',
+  billing_city: 'city',
+  billing_province: 'region',
+  billing_country: 'country',
+  billing_phone: 'phone',
 };
 
 const key = (name: string) =>
   name
     .trim()
     .toLowerCase()
-    .replace(/[\s-]+/g, '_');
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 
-/** Builds the column → field mapping from the defaults and `--map` overrides. */
-export function columnMapping(overrides: readonly string[] = []): (column: string) => Field | undefined {
+function parseMap(overrides: readonly string[]): Map<string, Field> {
   const custom = new Map<string, Field>();
   for (const pair of overrides.flatMap((value) => value.split(','))) {
+    if (!pair.trim()) continue;
     const eq = pair.lastIndexOf('=');
     const field = key(pair.slice(eq + 1)) as Field;
-    if (eq <= 0 || !FIELDS.includes(field))
-      throw new UsageError(`--map expects column=field with a field of: ${FIELDS.join(', ')}`);
+    if (eq <= 0 || !FIELDS.includes(field)) {
+      const guess = eq > 0 ? closest(field, FIELDS) : undefined;
+      throw new UsageError(
+        `--map "${pair.trim()}": expected column=field${guess ? ` (did you mean ${guess}?)` : ''} with a field of: ${FIELDS.join(', ')}`,
+      );
+    }
     custom.set(key(pair.slice(0, eq)), field);
   }
+  return custom;
+}
+
+/**
+ * Builds the column → field mapping from the defaults and `--map` overrides.
+ *
+ * @example
+ * const map = columnMapping(['Order Number=id']);
+ * map('Order Number'); // 'id'
+ * map('Created at');   // 'timestamp'
+ */
+export function columnMapping(overrides: readonly string[] = []): (column: string) => Field | undefined {
+  const custom = parseMap(overrides);
   return (column) => {
     const name = key(column);
     return (
@@ -131,28 +210,40 @@ interface Row {
   values: Partial<Record<Field, string>>;
 }
 
-type RowOutcome = { ok: true; input: ConversionInput; consent: boolean } | { ok: false; reason: string };
+type RowOutcome =
+  | { ok: true; input: ConversionInput; consent: boolean }
+  | { ok: false; code: string; reason: string };
 
-/** Turns a mapped row into a conversion input; the id is the row's own or a hash of its content. */
+/**
+ * Turns a mapped row into a conversion input; the id is the row's own or a hash of its content.
+ * A refusal carries a short `code` (what the summary counts by) and the reason in words.
+ *
+ * @example
+ * rowToInput({ line: 2, values: { id: 'o1', amount: '12.50', currency: 'USD' } }, { type: 'order_created' });
+ */
 export function rowToInput(row: Row, defaults: { type?: string; actionSource?: string }): RowOutcome {
   const v = row.values;
   const type = v.type || defaults.type;
-  if (!type) return { ok: false, reason: 'no event type (add a type column or --type)' };
+  if (!type) return { ok: false, code: 'no type', reason: 'no event type (add a type column or --type)' };
   let timestampMs: number | undefined;
   if (v.timestamp) {
     try {
       timestampMs = parseTimestamp(v.timestamp);
     } catch {
-      return { ok: false, reason: `cannot read timestamp "${v.timestamp}"` };
+      return { ok: false, code: 'bad timestamp', reason: `cannot read timestamp "${v.timestamp}"` };
     }
   }
   let amount: number | undefined;
   if (v.amount) {
-    if (!v.currency) return { ok: false, reason: 'amount without currency' };
+    if (!v.currency) return { ok: false, code: 'amount without currency', reason: 'amount without currency' };
     try {
       amount = toMinorUnits(v.amount, v.currency);
     } catch (error) {
-      return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+      return {
+        ok: false,
+        code: 'bad amount',
+        reason: error instanceof Error ? error.message : String(error),
+      };
     }
   }
   const list = (value: string | undefined) =>
@@ -256,16 +347,159 @@ function utf8Lines(): Transform {
   });
 }
 
+/** A likely field for an unknown column, to fill in the `--map` hint: by a word it shares with a field or alias. */
+function guessField(column: string): Field | undefined {
+  const name = key(column);
+  const exact = closest(name, [...FIELDS, ...Object.keys(ALIASES)]);
+  if (exact) return (ALIASES[exact] ?? exact) as Field;
+  for (const word of name.split('_').reverse()) {
+    if (word.length < 3) continue;
+    const hit = [...FIELDS, ...Object.keys(ALIASES)].find((candidate) => candidate.split('_').includes(word));
+    if (hit) return (ALIASES[hit] ?? hit) as Field;
+  }
+  return undefined;
+}
+
+/** A column of the file and the field it feeds; the lowest rank wins when two feed one field. */
+interface ColumnUse {
+  column: string;
+  field: Field;
+  rank: number;
+  convert?: (value: string) => string;
+}
+
+/**
+ * How the columns of a file are read: the field each one feeds, the columns ignored, and the
+ * export recognized by its header (Shopify's orders, Stripe's payments), if any.
+ *
+ * @example
+ * planColumns(['Order Number', 'Total', 'Currency'], ['Order Number=id']).ignored; // []
+ */
+export interface ColumnPlan {
+  uses: ColumnUse[];
+  ignored: string[];
+  profile?: 'shopify' | 'stripe';
+}
+
+// Stripe writes "Created (UTC)" without a zone; Date.parse would read it as local time.
+const asUtc = (value: string) =>
+  /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value.trim())
+    ? `${value.trim().replace(' ', 'T')}Z`
+    : value;
+
+/**
+ * Plans how a header is read, from `--map` pairs, field names, aliases and known exports.
+ *
+ * @example
+ * const plan = planColumns(['Name', 'Email', 'Financial Status', 'Total', 'Currency', 'Created at'], []);
+ * plan.profile; // 'shopify'
+ */
+export function planColumns(header: readonly string[], overrides: readonly string[] = []): ColumnPlan {
+  const custom = parseMap(overrides);
+  const keys = new Set(header.map(key));
+  const profile =
+    keys.has('financial_status') && keys.has('name')
+      ? 'shopify'
+      : keys.has('created_utc') && keys.has('amount')
+        ? 'stripe'
+        : undefined;
+  const uses: ColumnUse[] = [];
+  const ignored: string[] = [];
+  for (const column of header) {
+    const name = key(column);
+    const mapped = custom.get(name);
+    if (mapped) uses.push({ column, field: mapped, rank: 0 });
+    else if (profile === 'shopify' && name === 'id')
+      // The id @chatgpt-ads/shopify gives the same order, so a webhook copy and an import copy pair up.
+      uses.push({ column, field: 'id', rank: 1, convert: (value) => `shopify_order_${value}` });
+    else if (profile === 'shopify' && name === 'name') uses.push({ column, field: 'id', rank: 3 });
+    else if (FIELDS.includes(name as Field)) uses.push({ column, field: name as Field, rank: 1 });
+    else if (ALIASES[name])
+      uses.push({
+        column,
+        field: ALIASES[name],
+        rank: 2,
+        ...(name === 'created_utc' ? { convert: asUtc } : {}),
+      });
+    else ignored.push(column);
+  }
+  uses.sort((a, b) => a.rank - b.rank);
+  return { uses, ignored, ...(profile ? { profile } : {}) };
+}
+
+function mapValues(record: Record<string, unknown>, plan: ColumnPlan): Row['values'] {
+  const values: Row['values'] = {};
+  for (const use of plan.uses) {
+    if (values[use.field] !== undefined) continue;
+    const value = record[use.column];
+    if (value === null || value === undefined || value === '') continue;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    values[use.field] = use.convert ? use.convert(text) : text;
+  }
+  return values;
+}
+
+/**
+ * The delimiter of a CSV file, read from its header line: the most frequent of `,` `;` and tab
+ * outside quotes (`,` when none occurs).
+ *
+ * @example
+ * detectDelimiter('Order;Total;Currency\n'); // ';'
+ */
+export function detectDelimiter(text: string): ',' | ';' | '\t' {
+  const counts = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const char of text.replace(/^\uFEFF/, '')) {
+    if (char === '"') quoted = !quoted;
+    else if (!quoted && (char === '\n' || char === '\r')) break;
+    else if (!quoted && char in counts) counts[char as keyof typeof counts]++;
+  }
+  const [best, count] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0]!;
+  return count > 0 ? (best as ',' | ';' | '\t') : ',';
+}
+
+function readDelimiter(flag: string | undefined, path: string): ',' | ';' | '\t' {
+  if (flag !== undefined) {
+    const named: Record<string, ',' | ';' | '\t'> = {
+      ',': ',',
+      ';': ';',
+      '\t': '\t',
+      '\\t': '\t',
+      tab: '\t',
+      comma: ',',
+      semicolon: ';',
+    };
+    const delimiter = named[flag.toLowerCase()];
+    if (!delimiter) throw new UsageError(`--delimiter must be , ; or tab (got "${flag}")`);
+    return delimiter;
+  }
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    return detectDelimiter(buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8'));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A row read from the file, or a line that could not be used as a row. */
+type ReadItem = (Row & { group?: string }) | { line: number; error: string; code: string };
+
 async function* readRows(
   path: string,
-  map: (column: string) => Field | undefined,
-  counter: (bytes: number) => void,
-): AsyncGenerator<Row | { line: number; error: string }> {
+  options: {
+    overrides: readonly string[];
+    delimiter: ',' | ';' | '\t';
+    onPlan: (plan: ColumnPlan) => void;
+    counter: (bytes: number) => void;
+  },
+): AsyncGenerator<ReadItem> {
   const file = createReadStream(path);
-  file.on('data', (chunk) => counter(chunk.length));
+  file.on('data', (chunk) => options.counter(chunk.length));
   const onError = () => {};
   if (/\.jsonl?$|\.ndjson$/i.test(path)) {
     const stream = pipeline(file, utf8Lines(), onError);
+    const plans = new Map<string, ColumnPlan>();
     let line = 0;
     for await (const text of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
       line++;
@@ -274,36 +508,62 @@ async function* readRows(
       try {
         object = JSON.parse(text);
       } catch {
-        yield { line, error: 'not valid JSON' };
+        yield { line, error: 'not valid JSON', code: 'not valid JSON' };
         continue;
       }
       if (!object || typeof object !== 'object' || Array.isArray(object)) {
-        yield { line, error: 'not a JSON object' };
+        yield { line, error: 'not a JSON object', code: 'not a JSON object' };
         continue;
       }
-      yield { line, values: mapValues(Object.entries(object), map) };
+      const keys = Object.keys(object);
+      const signature = keys.join('\u0000');
+      let plan = plans.get(signature);
+      if (!plan) {
+        plan = planColumns(keys, options.overrides);
+        // Lines rarely differ in their keys; a file where every line does is not worth a cache.
+        if (plans.size < 1000) plans.set(signature, plan);
+        options.onPlan(plan);
+      }
+      yield { line, values: mapValues(object as Record<string, unknown>, plan) };
     }
     return;
   }
+  let plan: ColumnPlan | undefined;
+  let width = 0;
   // pipeline, not pipe: an error in any stage must end the loop below instead of leaving it waiting.
   const parser = pipeline(
     file,
     utf8Lines(),
     parse({
-      columns: true,
+      columns: (header: string[]) => {
+        width = header.length;
+        plan = planColumns(header, options.overrides);
+        options.onPlan(plan);
+        return header;
+      },
+      delimiter: options.delimiter,
       bom: true,
       skip_empty_lines: true,
       trim: true,
       info: true,
-      relax_column_count: true,
       // Reported through 'skip' instead of destroying the stream, which would drop the rows already
-      // parsed in the same chunk; reading still stops at the bad line (below).
+      // parsed in the same chunk; reading still stops at a bad line (below), but a row with the wrong
+      // number of fields is only that row's problem.
       skip_records_with_error: true,
     }),
     onError,
   );
   let bad: { code?: unknown; lines?: unknown } | undefined;
-  parser.on('skip', (error: { code?: unknown; lines?: unknown }) => {
+  const wrongWidth: Array<{ line: number; error: string; code: string }> = [];
+  parser.on('skip', (error: { code?: unknown; lines?: unknown; record?: unknown }) => {
+    if (error.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' && Array.isArray(error.record)) {
+      wrongWidth.push({
+        line: Number(error.lines),
+        code: 'wrong column count',
+        error: `has ${error.record.length} field(s) where the header has ${width} (wrong column count: a missing or extra delimiter, or an unquoted value containing one)`,
+      });
+      return;
+    }
     bad ??= error;
   });
   // The parser's message quotes the row: name the line and the kind of problem only.
@@ -316,6 +576,7 @@ async function* readRows(
     typeof (error as { code?: unknown })?.code === 'string' &&
     (error as { code: string }).code.startsWith('CSV_') &&
     typeof (error as { lines?: unknown }).lines === 'number';
+  const shopify = () => plan?.profile === 'shopify' && plan.uses.find((use) => key(use.column) === 'name');
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: Record<string, string>;
@@ -323,47 +584,56 @@ async function* readRows(
     }>) {
       // A later row is parsed only after the bad one was reported, so the check is in order.
       if (bad && info.lines >= Number(bad.lines)) break;
-      yield { line: info.lines, values: mapValues(Object.entries(record), map) };
+      while (wrongWidth.length > 0 && wrongWidth[0]!.line < info.lines) yield wrongWidth.shift()!;
+      const byName = shopify();
+      yield {
+        line: info.lines,
+        values: mapValues(record, plan!),
+        ...(byName ? { group: record[byName.column] ?? '' } : {}),
+      };
     }
   } catch (error) {
     throw isCsvError(error) ? unreadable(error) : error;
   } finally {
     file.destroy();
   }
+  for (const item of wrongWidth) if (!bad || item.line < Number(bad.lines)) yield item;
   if (bad) throw unreadable(bad);
 }
 
-function mapValues(
-  entries: Array<[string, unknown]>,
-  map: (column: string) => Field | undefined,
-): Row['values'] {
-  const values: Row['values'] = {};
-  for (const [column, value] of entries) {
-    const field = map(column);
-    if (field && value !== null && value !== undefined && value !== '') values[field] = String(value);
-  }
-  return values;
+/** One row that was not sent, and why. */
+interface Problem {
+  line: number;
+  kind: 'refused' | 'stale' | 'failed';
+  /** Short and stable: what the summary counts by. */
+  code: string;
+  reason: string;
 }
 
 /**
  * Counts of one import run.
  *
  * @example
- * const summary: ImportSummary = await importFile('orders.csv', options, io);
+ * const summary: ImportSummary = JSON.parse(stdoutOf('chatgpt-ads import orders.csv --json')).summary;
  */
 export interface ImportSummary {
   read: number;
   sent: number;
   alreadyDelivered: number;
+  /** Further rows of an order already read (Shopify writes one row per line item). */
+  sameOrder: number;
   refused: number;
   stale: number;
   noConsent: number;
   failed: number;
   seconds: number;
-  problems: Array<{ line: number; kind: 'refused' | 'stale' | 'failed'; reason: string }>;
+  problems: Problem[];
   /** Set when reading stopped before the end of the file (a CSV syntax error, a line that is not UTF-8). */
   stoppedAt?: { line: number; reason: string };
 }
+
+/** Rows of a scope in the journal are `<scope>\t<id>`: the same file sent to two endpoints or pixels keeps two lists. */
+const journalScope = (endpoint: string, pixelId: string) => sha256(`${endpoint}\n${pixelId}`).slice(0, 16);
 
 export async function importCommand(argv: string[], io: CliIO): Promise<number> {
   const { values: flags, positionals } = parseFlags(argv, FLAGS, true);
@@ -375,20 +645,33 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
     throw new UsageError('import takes one file: chatgpt-ads import <file.csv|file.jsonl>');
   const file = resolve(io.cwd, positionals[0]!);
   if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+  const json = Boolean(flags.json);
+  const dryRun = Boolean(flags['dry-run']);
+  const overrides = flags.map ?? [];
+  parseMap(overrides);
+  const isJsonLines = /\.jsonl?$|\.ndjson$/i.test(file);
+  const delimiter = isJsonLines ? ',' : readDelimiter(flags.delimiter, file);
   const config = await loadConfig(flags, io);
-  const connection = flags['dry-run']
+  checkEndpoint(config.endpoint);
+  const connection = dryRun
     ? { ...config, pixelId: config.pixelId ?? 'dry-run', apiKey: 'dry-run' }
     : requireConnection(config);
+  const endpoint = endpointOf(connection);
   const journalPath = resolve(io.cwd, flags.journal ?? `${file}.chatgpt-ads-journal`);
-  const journal = new Set(
-    existsSync(journalPath) ? readFileSync(journalPath, 'utf8').split('\n').filter(Boolean) : [],
-  );
-  const map = columnMapping(flags.map);
+  const scope = journalScope(endpoint, connection.pixelId);
+  const journal = new Set<string>();
+  if (existsSync(journalPath))
+    for (const entry of readFileSync(journalPath, 'utf8').split('\n')) {
+      const tab = entry.indexOf('\t');
+      // Entries of other endpoints or pixels, and unscoped ones from older versions, do not count here.
+      if (tab !== -1 && entry.slice(0, tab) === scope) journal.add(entry.slice(tab + 1));
+    }
   const started = performance.now();
   const summary: ImportSummary = {
     read: 0,
     sent: 0,
     alreadyDelivered: 0,
+    sameOrder: 0,
     refused: 0,
     stale: 0,
     noConsent: 0,
@@ -396,12 +679,53 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
     seconds: 0,
     problems: [],
   };
+  const warnings: string[] = [];
+  const warn = (text: string) => {
+    warnings.push(text);
+    if (!json) {
+      clearBar();
+      io.stderr(`${paint(io, 'stderr').yellow('warning:')} ${text}\n`);
+    }
+  };
+  const ignored = new Set<string>();
+  const mapped = new Map<string, Field>();
+  let profile: ColumnPlan['profile'];
+  let defaultType = flags.type;
+  const onPlan = (plan: ColumnPlan) => {
+    for (const use of plan.uses) mapped.set(use.column, use.field);
+    const fresh = plan.ignored.filter((column) => !ignored.has(column));
+    for (const column of fresh) ignored.add(column);
+    if (plan.profile && !profile) {
+      profile = plan.profile;
+      defaultType ??= 'order_created';
+      if (!json)
+        io.stderr(
+          `Reading a ${profile === 'shopify' ? 'Shopify orders' : 'Stripe payments'} export (type ${defaultType} unless a row says otherwise)\n`,
+        );
+    }
+    if (fresh.length > 0) {
+      const shown = fresh.slice(0, 12);
+      const pairs = shown.slice(0, 3).map((column) => `${column}=${guessField(column) ?? '<field>'}`);
+      warn(
+        `ignoring ${fresh.length} column(s) not read as any field: ${shown.map((c) => `"${c}"`).join(', ')}${fresh.length > shown.length ? ` and ${fresh.length - shown.length} more` : ''}. ` +
+          `Map one with --map "${pairs.join(',')}" (fields: ${FIELDS.join(', ')})`,
+      );
+    }
+    const fields = new Set(plan.uses.map((use) => use.field));
+    if (isJsonLines) return;
+    if (!fields.has('id'))
+      warn('no id column: each event id is a hash of its row, so the pixel and your server cannot share it');
+    if (!fields.has('timestamp'))
+      warn('no timestamp column: every row is sent with the time of this import as the conversion time');
+  };
+
   const lineById = new Map<string, number>();
   const totalBytes = statSync(file).size;
   let bytesRead = 0;
   let lastDraw = 0;
+  let barDrawn = false;
   const draw = (force = false) => {
-    if (!io.isTTY) return;
+    if (!io.isTTY || json) return;
     const now = performance.now();
     if (!force && now - lastDraw < 100) return;
     lastDraw = now;
@@ -409,53 +733,74 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
     const width = 30;
     const done = Math.round(share * width);
     const rate = summary.read / Math.max((now - started) / 1000, 0.001);
+    // \x1b[2K clears the whole line, so a shorter bar never leaves the end of a longer one behind.
     io.stderr(
-      `\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(share * 100).toFixed(0).padStart(3)}%  ${summary.read.toLocaleString('en-US')} rows  ${Math.round(rate).toLocaleString('en-US')} rows/s `,
+      `\r\u001b[2K[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${(share * 100).toFixed(0).padStart(3)}%  ${summary.read.toLocaleString('en-US')} rows  ${Math.round(rate).toLocaleString('en-US')} rows/s`,
     );
+    barDrawn = true;
   };
+  function clearBar() {
+    if (barDrawn) io.stderr('\r\u001b[2K');
+    barDrawn = false;
+  }
 
   let haltMessage: string | undefined;
-  const conversions = createConversions(
-    clientOptions(connection, io, {
-      ...(flags['dry-run'] ? { validateOnly: true, fetch: async () => new Response('{}') } : {}),
-      batch: { flushIntervalMs: 200, concurrency: 4 },
-      retry: { maxDelayMs: 10_000 },
-      hooks: {
-        delivered: ({ ids }) => {
-          summary.sent += ids.length;
-          // Line numbers are kept only to report failures: forget those of delivered rows.
-          for (const id of ids) lineById.delete(id);
-          if (!flags['dry-run']) appendFileSync(journalPath, `${ids.join('\n')}\n`);
+  const timeoutMs = 10_000;
+  const watch = watchEndpoint(io.fetch, endpoint, timeoutMs);
+  let unreachable: Unreachable | undefined;
+  void watch.unreachable.then((value) => {
+    unreachable = value;
+  });
+  let conversions: ReturnType<typeof createConversions>;
+  try {
+    conversions = createConversions(
+      clientOptions(connection, io, {
+        ...(dryRun ? { validateOnly: true, fetch: async () => new Response('{}') } : { fetch: watch.fetch }),
+        batch: { flushIntervalMs: 200, concurrency: 4 },
+        retry: { maxDelayMs: 10_000, timeoutMs },
+        hooks: {
+          delivered: ({ ids }) => {
+            summary.sent += ids.length;
+            // Line numbers are kept only to report failures: forget those of delivered rows.
+            for (const id of ids) lineById.delete(id);
+            if (!dryRun) appendFileSync(journalPath, `${ids.map((id) => `${scope}\t${id}`).join('\n')}\n`);
+          },
+          deadLettered: ({ id, reason, message }) => {
+            summary.failed++;
+            summary.problems.push({
+              line: lineById.get(id) ?? 0,
+              kind: 'failed',
+              code: reason,
+              reason: `${reason}: ${message}`,
+            });
+          },
+          halted: ({ status, message }) => {
+            haltMessage = `HTTP ${status}: ${message}`;
+          },
         },
-        deadLettered: ({ id, reason, message }) => {
-          summary.failed++;
-          summary.problems.push({
-            line: lineById.get(id) ?? 0,
-            kind: 'failed',
-            reason: `${reason}: ${message}`,
-          });
-        },
-        halted: ({ status, message }) => {
-          haltMessage = `HTTP ${status}: ${message}`;
-        },
-      },
-    }),
-  );
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConversionsConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 
+  const preview: unknown[] = [];
+  const PREVIEW = 3;
   // At most 256 rows being built at once: enough to overlap hashing, bounded in memory.
   let building = 0;
   let slotFreed: (() => void) | undefined;
   const staleBefore = Date.now() - MAX_EVENT_AGE_MS + STALE_MARGIN_MS;
+  const refuse = (line: number, code: string, reason: string) => {
+    summary.refused++;
+    summary.problems.push({ line, kind: 'refused', code, reason });
+  };
   const handle = async (row: Row) => {
     const outcome = rowToInput(row, {
-      ...(flags.type ? { type: flags.type } : {}),
+      ...(defaultType ? { type: defaultType } : {}),
       ...(flags['action-source'] ? { actionSource: flags['action-source'] } : {}),
     });
-    if (!outcome.ok) {
-      summary.refused++;
-      summary.problems.push({ line: row.line, kind: 'refused', reason: outcome.reason });
-      return;
-    }
+    if (!outcome.ok) return refuse(row.line, outcome.code, outcome.reason);
     const { input } = outcome;
     if (journal.has(input.id!)) {
       summary.alreadyDelivered++;
@@ -467,45 +812,70 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
     }
     if (input.timestampMs !== undefined && input.timestampMs < staleBefore) {
       summary.stale++;
-      summary.problems.push({ line: row.line, kind: 'stale', reason: 'older than 7 days' });
+      summary.problems.push({
+        line: row.line,
+        kind: 'stale',
+        code: 'older than 7 days',
+        reason: 'older than 7 days',
+      });
       return;
     }
     lineById.set(input.id!, row.line);
-    const result = await conversions.track(input, { consent: 'granted' });
-    if (result.status === 'refused') {
-      summary.refused++;
-      summary.problems.push({
-        line: row.line,
-        kind: 'refused',
-        reason: result.issues.map((i) => `${i.path}: ${i.message}`).join('; '),
-      });
+    if (dryRun && preview.length < PREVIEW) {
+      const built = await buildEvent(
+        input,
+        { consent: 'granted' },
+        {
+          hash: sha256,
+          ...(connection.defaultCountry ? { defaultCountry: connection.defaultCountry } : {}),
+        },
+      );
+      if (built.ok && preview.length < PREVIEW) preview.push({ line: row.line, event: built.event });
     }
+    const result = await conversions.track(input, { consent: 'granted' });
+    if (result.status === 'refused')
+      refuse(
+        row.line,
+        `invalid ${[...new Set(result.issues.map((i) => i.path.replace(/\[\d+\]/g, '[]') || 'event'))].join(', ')}`,
+        result.issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+      );
   };
 
+  let previousGroup: string | undefined;
+  const stopReading = () => Boolean(haltMessage || unreachable);
   try {
-    for await (const row of readRows(file, map, (bytes) => {
-      bytesRead += bytes;
+    for await (const row of readRows(file, {
+      overrides,
+      delimiter,
+      onPlan,
+      counter: (bytes) => {
+        bytesRead += bytes;
+      },
     })) {
       summary.read++;
       if ('error' in row) {
-        summary.refused++;
-        summary.problems.push({ line: row.line, kind: 'refused', reason: row.error });
+        refuse(row.line, row.code, row.error);
         continue;
+      }
+      if (row.group !== undefined) {
+        const same = row.group !== '' && row.group === previousGroup;
+        previousGroup = row.group;
+        if (same) {
+          summary.sameOrder++;
+          continue;
+        }
       }
       building++;
       void handle(row)
-        .catch((error: unknown) => {
-          summary.refused++;
-          summary.problems.push({ line: row.line, kind: 'refused', reason: String(error) });
-        })
+        .catch((error: unknown) => refuse(row.line, 'error', String(error)))
         .finally(() => {
           building--;
           slotFreed?.();
         });
       while (building >= 256) await new Promise<void>((resolve) => (slotFreed = resolve));
       // Keep memory flat on large files: let delivery catch up before reading further.
-      if (conversions.stats().queued >= 20_000) await conversions.flush();
-      if (haltMessage) break;
+      if (conversions.stats().queued >= 20_000) await Promise.race([conversions.flush(), watch.unreachable]);
+      if (stopReading()) break;
       draw();
     }
   } catch (error) {
@@ -514,26 +884,106 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
     summary.stoppedAt = { line: error.line, reason: error.message };
   }
   while (building > 0) await new Promise<void>((resolve) => (slotFreed = resolve));
-  const final = await conversions.shutdown({ timeoutMs: 60_000 });
+  const done = conversions.shutdown({ timeoutMs: 60_000 });
+  await Promise.race([done, watch.unreachable]);
+  const final = unreachable ? await conversions.shutdown({ timeoutMs: 0 }) : await done;
   summary.failed += final.queued;
   summary.seconds = (performance.now() - started) / 1000;
-  draw(true);
-  if (io.isTTY) io.stderr('\n');
+  clearBar();
 
-  printSummary(summary, io, Boolean(flags['dry-run']));
+  if (isJsonLines && !json) {
+    const fields = new Set(mapped.values());
+    if (!fields.has('id'))
+      warn(
+        'no id field in any line: each event id is a hash of its line, so the pixel and your server cannot share it',
+      );
+  }
+  const errors: string[] = [];
   if (summary.stoppedAt)
-    io.stderr(
-      `error: stopped reading at line ${summary.stoppedAt.line}: ${summary.stoppedAt.reason}; the ${summary.read.toLocaleString('en-US')} row(s) before it were processed as above\n`,
+    errors.push(
+      `stopped reading at line ${summary.stoppedAt.line}: ${summary.stoppedAt.reason}; the ${summary.read.toLocaleString('en-US')} row(s) before it were processed as above`,
+    );
+  if (unreachable)
+    errors.push(
+      `${unreachableMessage(unreachable)}; nothing more was sent (${final.queued.toLocaleString('en-US')} event(s) not delivered), the journal keeps what was, so a rerun resumes`,
     );
   if (haltMessage)
-    io.stderr(
-      `error: the endpoint refused the configuration (${haltMessage}); ${final.queued} event(s) were not sent\n`,
+    errors.push(
+      `the endpoint ${endpoint} refused the configuration (${haltMessage}); ${final.queued} event(s) were not sent`,
     );
-  return summary.failed > 0 || haltMessage || summary.stoppedAt ? 1 : 0;
+  const notSent = summary.refused + summary.stale;
+  const failed = summary.failed > 0 || errors.length > 0 || (Boolean(flags.strict) && notSent > 0);
+  if (flags.strict && notSent > 0 && errors.length === 0 && summary.failed === 0)
+    errors.push(`--strict: ${notSent.toLocaleString('en-US')} row(s) were refused or stale`);
+
+  const reasons = byReason(summary.problems);
+  if (json) {
+    printJson(io, {
+      ok: !failed,
+      dryRun,
+      file,
+      endpoint: dryRun ? undefined : endpoint,
+      pixelId: dryRun ? undefined : connection.pixelId,
+      journal: journalPath,
+      delimiter: isJsonLines ? undefined : delimiter,
+      format: profile ?? (isJsonLines ? 'jsonl' : 'csv'),
+      columns: { mapped: Object.fromEntries(mapped), ignored: [...ignored] },
+      summary: {
+        read: summary.read,
+        sent: summary.sent,
+        alreadyDelivered: summary.alreadyDelivered,
+        sameOrder: summary.sameOrder,
+        refused: summary.refused,
+        stale: summary.stale,
+        noConsent: summary.noConsent,
+        failed: summary.failed,
+        seconds: Number(summary.seconds.toFixed(3)),
+      },
+      reasons,
+      problems: summary.problems.sort((a, b) => a.line - b.line).slice(0, 1000),
+      warnings,
+      ...(dryRun ? { preview: preview.map((p) => (p as { event: unknown }).event) } : {}),
+      ...(summary.stoppedAt ? { stoppedAt: summary.stoppedAt } : {}),
+      ...(errors.length ? { error: { kind: 'failed', message: errors.join('; ') } } : {}),
+    });
+    return failed ? 1 : 0;
+  }
+  if (dryRun && preview.length > 0) {
+    io.stdout(`First ${preview.length} event(s) as they would be sent (nothing was sent):\n`);
+    for (const item of preview as Array<{ line: number; event: unknown }>)
+      io.stdout(`line ${item.line}: ${JSON.stringify(item.event, null, 2).replace(/\n/g, '\n  ')}\n`);
+    io.stdout('\n');
+  }
+  printSummary(summary, reasons, io, dryRun, { endpoint, pixelId: connection.pixelId, journalPath });
+  if (!flags.strict && notSent > 0 && errors.length === 0)
+    io.stderr(
+      `${notSent.toLocaleString('en-US')} row(s) not sent (refused or stale); --strict makes that exit 1\n`,
+    );
+  for (const error of errors) io.stderr(`${paint(io, 'stderr').red('error:')} ${error}\n`);
+  return failed ? 1 : 0;
 }
 
-function printSummary(summary: ImportSummary, io: CliIO, dryRun: boolean): void {
-  const byKind = (kind: ImportSummary['problems'][number]['kind']) =>
+function byReason(
+  problems: readonly Problem[],
+): Array<{ kind: Problem['kind']; code: string; count: number }> {
+  const counts = new Map<string, { kind: Problem['kind']; code: string; count: number }>();
+  for (const problem of problems) {
+    const id = `${problem.kind}\u0000${problem.code}`;
+    const entry = counts.get(id) ?? { kind: problem.kind, code: problem.code, count: 0 };
+    entry.count++;
+    counts.set(id, entry);
+  }
+  return [...counts.values()].sort((a, b) => b.count - a.count);
+}
+
+function printSummary(
+  summary: ImportSummary,
+  reasons: ReturnType<typeof byReason>,
+  io: CliIO,
+  dryRun: boolean,
+  where: { endpoint: string; pixelId: string; journalPath: string },
+): void {
+  const byKind = (kind: Problem['kind']) =>
     summary.problems.filter((p) => p.kind === kind).sort((a, b) => a.line - b.line);
   for (const kind of ['refused', 'stale', 'failed'] as const) {
     const problems = byKind(kind);
@@ -542,16 +992,28 @@ function printSummary(summary: ImportSummary, io: CliIO, dryRun: boolean): void 
     if (problems.length > 20) io.stderr(`… and ${problems.length - 20} more ${kind} rows\n`);
   }
   const rate = Math.round(summary.read / Math.max(summary.seconds, 0.001));
+  const rows: Array<[string, number]> = [
+    ['read', summary.read],
+    [dryRun ? 'valid (not sent: dry run)' : 'sent', summary.sent],
+    ['already delivered (journal)', summary.alreadyDelivered],
+    ...(summary.sameOrder ? [['further rows of an order', summary.sameOrder] as [string, number]] : []),
+    ['refused (invalid)', summary.refused],
+    ['stale (older than 7 days)', summary.stale],
+    ['no consent', summary.noConsent],
+    ['failed', summary.failed],
+  ];
   io.stdout(
-    `${table([
-      ['rows', 'count'],
-      ['read', summary.read],
-      [dryRun ? 'valid (not sent: dry run)' : 'sent', summary.sent],
-      ['already delivered (journal)', summary.alreadyDelivered],
-      ['refused (invalid)', summary.refused],
-      ['stale (older than 7 days)', summary.stale],
-      ['no consent', summary.noConsent],
-      ['failed', summary.failed],
-    ])}\n${summary.read.toLocaleString('en-US')} rows in ${summary.seconds.toFixed(1)} s (${rate.toLocaleString('en-US')} rows/s)\n`,
+    `${dryRun ? 'Dry run: nothing sent\n' : `Sent to ${where.endpoint} (pixel ${where.pixelId})\n`}${table([['rows', 'count'], ...rows])}\n`,
+  );
+  if (reasons.length > 0)
+    io.stdout(
+      `\nNot sent, by reason:\n${table([['reason', 'rows'], ...reasons.map((r) => [`${r.kind}: ${r.code}`, r.count] as [string, number])])}\n`,
+    );
+  if (summary.alreadyDelivered > 0)
+    io.stdout(
+      `\n${summary.alreadyDelivered.toLocaleString('en-US')} row(s) skipped: the journal ${where.journalPath} lists them as delivered to this endpoint and pixel\n`,
+    );
+  io.stdout(
+    `${summary.read.toLocaleString('en-US')} rows in ${summary.seconds.toFixed(1)} s (${rate.toLocaleString('en-US')} rows/s)\n`,
   );
 }

@@ -2,6 +2,7 @@ import {
   type ActionSource,
   buildEvent,
   type ConversionInput,
+  ConversionsConfigError,
   createConversions,
   type EventType,
   MoneyError,
@@ -13,16 +14,23 @@ import {
   CONNECTION_FLAGS,
   CONNECTION_HELP,
   clientOptions,
+  endpointOf,
   loadConfig,
+  paint,
   parseFlags,
+  printJson,
   requireConnection,
   sha256,
   UsageError,
+  unreachableMessage,
+  watchEndpoint,
 } from '../shared.js';
 
 export const SEND_HELP = `Usage: chatgpt-ads send --type <event> [options]
 
 Builds, validates and sends one conversion. Identifiers are normalized and hashed before sending.
+Prints where it sent the event and what the endpoint answered (and when the sandbox saw the id
+before: OpenAI keeps the first copy of an event id and ignores the others).
 
 Event:
   --type <event>              order_created, lead_created, …, or custom
@@ -41,6 +49,7 @@ User (repeatable where it makes sense):
 Output:
   --dry-run                   print the wire JSON and send nothing
   --validate-only             ask the API to validate without storing (validate_only)
+  --json                      print the outcome as JSON (see the README for the shape)
 
 ${CONNECTION_HELP}`;
 
@@ -138,57 +147,120 @@ export async function send(argv: string[], io: CliIO): Promise<number> {
   // A conversion sent by hand is one the operator vouches for: consent is asserted, not read.
   const context = { consent: 'granted' as const };
 
+  const json = Boolean(flags.json);
   if (flags['dry-run']) {
     const built = await buildEvent(input, context, {
       hash: sha256,
       ...(config.defaultCountry ? { defaultCountry: config.defaultCountry } : {}),
     });
-    if (!built.ok) return reportIssues(built.issues, io);
-    for (const warning of built.warnings) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
+    if (!built.ok) return reportIssues(built.issues, io, json, { type: input.type });
     const envelope = { ...(flags['validate-only'] ? { validate_only: true } : {}), events: [built.event] };
+    if (json) {
+      printJson(io, {
+        ok: true,
+        outcome: 'dry-run',
+        type: input.type,
+        id: built.event.id,
+        request: envelope,
+        warnings: built.warnings,
+      });
+      return 0;
+    }
+    for (const warning of built.warnings) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
     io.stdout(`${JSON.stringify(envelope, null, 2)}\n`);
     return 0;
   }
 
   const connection = requireConnection(config);
+  const endpoint = endpointOf(connection);
+  const timeoutMs = 10_000;
+  const watch = watchEndpoint(io.fetch, endpoint, timeoutMs);
   let message = '';
-  const conversions = createConversions(
-    clientOptions(connection, io, {
-      ...(flags['validate-only'] ? { validateOnly: true } : {}),
-      retry: { maxDelayMs: 5_000 },
-      hooks: {
-        deadLettered: (letter) => {
-          message = `${letter.reason}: ${letter.message}`;
+  let conversions: ReturnType<typeof createConversions>;
+  try {
+    conversions = createConversions(
+      clientOptions(connection, io, {
+        fetch: watch.fetch,
+        ...(flags['validate-only'] ? { validateOnly: true } : {}),
+        retry: { maxDelayMs: 5_000, timeoutMs },
+        hooks: {
+          deadLettered: (letter) => {
+            message = `${letter.reason}: ${letter.message}`;
+          },
+          retried: (retry) => {
+            message = retry.message;
+          },
         },
-        retried: (retry) => {
-          message = retry.message;
-        },
-      },
-    }),
-  );
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConversionsConfigError) throw new UsageError(error.message);
+    throw error;
+  }
   const result = await conversions.track(input, context);
   if (result.status === 'refused') {
     await conversions.shutdown({ timeoutMs: 0 });
-    return reportIssues(result.issues, io);
+    return reportIssues(result.issues, io, json, { type: input.type, endpoint });
   }
   if (result.status !== 'queued') throw new Error('unexpected consent skip');
-  for (const warning of result.warnings) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
-  const stats = await conversions.shutdown({ timeoutMs: 30_000 });
-  if (stats.delivered === 1) {
-    io.stdout(`${flags['validate-only'] ? 'Validated' : 'Sent'} ${input.type} ${result.id}\n`);
+  const done = conversions.shutdown({ timeoutMs: 30_000 });
+  const unreachable = await Promise.race([done.then(() => undefined), watch.unreachable]);
+  const stats = unreachable ? await conversions.shutdown({ timeoutMs: 0 }) : await done;
+  const where = { endpoint, pixelId: connection.pixelId, type: input.type, id: result.id };
+  const warnings = result.warnings;
+  if (!unreachable && stats.delivered === 1) {
+    const body = watch.responses.at(-1) as { duplicates?: unknown } | undefined;
+    const duplicate = typeof body?.duplicates === 'number' ? body.duplicates > 0 : undefined;
+    const validated = Boolean(flags['validate-only']);
+    if (json) {
+      printJson(io, {
+        ok: true,
+        outcome: validated ? 'validated' : 'sent',
+        ...where,
+        ...(duplicate !== undefined ? { duplicate } : {}),
+        warnings,
+      });
+      return 0;
+    }
+    for (const warning of warnings) io.stderr(`warning: ${warning.path}: ${warning.message}\n`);
+    const c = paint(io, 'stdout');
+    io.stdout(
+      `${c.green('✔')} ${validated ? 'Validated' : 'Sent'} ${input.type} ${result.id} to ${endpoint} (pixel ${connection.pixelId})\n`,
+    );
+    if (duplicate)
+      io.stdout(
+        `  ${c.yellow('note:')} the endpoint already had an event with this id: it keeps the first copy and ignores this one\n`,
+      );
     return 0;
   }
-  if (stats.halted)
-    io.stderr(
-      `error: the endpoint refused the configuration (HTTP ${stats.halted.status}): ${stats.halted.message}\n`,
-    );
-  else if (stats.deadLettered > 0) io.stderr(`error: the endpoint refused the event (${message})\n`);
-  else io.stderr(`error: not delivered within 30 s (${message || 'no answer'})\n`);
+  const reason = unreachable
+    ? unreachableMessage(unreachable)
+    : stats.halted
+      ? `the endpoint ${endpoint} refused the configuration (HTTP ${stats.halted.status}): ${stats.halted.message}`
+      : stats.deadLettered > 0
+        ? `the endpoint ${endpoint} refused the event (${message})`
+        : `not delivered to ${endpoint} within 30 s (${message || 'no answer'})`;
+  if (json)
+    printJson(io, { ok: false, outcome: 'failed', ...where, error: { kind: 'failed', message: reason } });
+  io.stderr(`${paint(io, 'stderr').red('error:')} ${reason}\n`);
   return 1;
 }
 
-function reportIssues(issues: ReadonlyArray<{ path: string; message: string }>, io: CliIO): number {
-  io.stderr('error: the conversion is refused:\n');
+function reportIssues(
+  issues: ReadonlyArray<{ path: string; message: string; code?: string }>,
+  io: CliIO,
+  json: boolean,
+  where: Record<string, string>,
+): number {
+  if (json)
+    printJson(io, {
+      ok: false,
+      outcome: 'refused',
+      ...where,
+      issues,
+      error: { kind: 'failed', message: 'the conversion is refused' },
+    });
+  io.stderr(`${paint(io, 'stderr').red('error:')} the conversion is refused:\n`);
   for (const issue of issues) io.stderr(`  ${issue.path || '(event)'}: ${issue.message}\n`);
   return 1;
 }
