@@ -214,13 +214,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         await readBody(req, maxBodyBytes);
         const headers: Record<string, string> = {};
         if (injected.retryAfter !== undefined) headers['retry-after'] = String(injected.retryAfter);
-        record(injected.status, { fault: `status ${injected.status}` });
-        json(
-          res,
-          injected.status,
-          injected.body ?? { error: { message: `injected ${injected.status}`, type: 'server_error' } },
-          headers,
-        );
+        const answer = injected.body ?? {
+          error: { message: `injected ${injected.status}`, type: 'server_error' },
+        };
+        record(injected.status, { fault: `status ${injected.status}`, response: answer });
+        json(res, injected.status, answer, headers);
         return;
       }
     }
@@ -276,8 +274,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
     if (issues.length > 0) {
       const first = issues[0]!;
-      record(400, { ...common, error: { message: `${first.path}: ${first.message}`, issues } });
-      json(res, 400, {
+      const answer = {
         error: {
           message: `${first.path}: ${first.message}`,
           type: 'invalid_request_error',
@@ -285,10 +282,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           param: first.path,
           errors: issues.map((issue) => ({ param: issue.path, code: issue.code, message: issue.message })),
         },
-      });
+      };
+      record(400, { ...common, error: { message: answer.error.message, issues }, response: answer });
+      json(res, 400, answer);
       return;
     }
-    record(200, common);
     let duplicates = 0;
     if (!validateOnly) {
       for (const event of events) {
@@ -302,12 +300,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         if (stored.duplicateOf !== undefined) duplicates++;
       }
     }
-    json(res, 200, {
+    const answer = {
       object: 'events.ingest',
       received: events.length,
       duplicates,
       validate_only: validateOnly,
-    });
+    };
+    // Recorded after its events, so the record can say what the sandbox answered.
+    record(200, { ...common, response: answer });
+    json(res, 200, answer);
   }
 
   async function ingestPixel(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -343,17 +344,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
     if (issues.length > 0 || !event) {
       const first = issues[0]!;
+      const answer = {
+        error: { message: `${first.path}: ${first.message}`, param: first.path, code: first.code },
+      };
       store.addRequest({
         ...base,
         status: 400,
-        error: { message: `${first.path}: ${first.message}`, issues },
+        error: { message: answer.error.message, issues },
+        response: answer,
       });
-      json(res, 400, {
-        error: { message: `${first.path}: ${first.message}`, param: first.path, code: first.code },
-      });
+      json(res, 400, answer);
       return;
     }
-    store.addRequest({ ...base, status: image ? 200 : 202, durationMs: now() - started });
+    store.addRequest({
+      ...base,
+      status: image ? 200 : 202,
+      durationMs: now() - started,
+      response: image ? 'a 1×1 transparent GIF' : { ok: true },
+    });
     store.addEvent({
       receivedAt: started,
       pixelId,
@@ -448,8 +456,9 @@ function refuse(
   message: string,
   code: string,
 ): void {
-  record(status, { error: { message, issues: [] } });
-  json(res, status, { error: { message, type: 'invalid_request_error', code } });
+  const answer = { error: { message, type: 'invalid_request_error', code } };
+  record(status, { error: { message, issues: [] }, response: answer });
+  json(res, status, answer);
 }
 
 function json(

@@ -48,6 +48,8 @@ export interface StoredRequest {
   /** Why the request was refused, in plain words, with every issue found. */
   error?: { message: string; issues: Issue[] };
   durationMs?: number;
+  /** What the sandbox answered: the JSON body, or a description of a non-JSON one; absent when it did not answer. */
+  response?: unknown;
 }
 
 type Listener = (kind: 'event' | 'request' | 'reset', payload?: StoredEvent | StoredRequest) => void;

@@ -66,6 +66,17 @@ describe('POST /v1/events', () => {
     expect(sandbox.requests()[0]).toMatchObject({ status: 200, eventCount: 2, integrationSource: 'acme' });
   });
 
+  it('records what it answered to every request, not only to refused ones', async () => {
+    await post({ events: [event()] });
+    await post({ events: [event()] });
+    await post({ events: [event({ id: 'bad', type: 'purchase' })] });
+    expect(sandbox.requests().map((r) => r.response)).toEqual([
+      { object: 'events.ingest', received: 1, duplicates: 0, validate_only: false },
+      { object: 'events.ingest', received: 1, duplicates: 1, validate_only: false },
+      { error: expect.objectContaining({ code: 'type_invalid', param: 'events[0].type' }) },
+    ]);
+  });
+
   it.each([
     ['currency_required', { data: { type: 'contents', amount: 100 } }, 'events[1].data.currency'],
     ['type_invalid', { type: 'purchase' }, 'events[1].type'],
