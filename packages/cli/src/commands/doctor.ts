@@ -45,6 +45,8 @@ export async function doctor(argv: string[], io: CliIO): Promise<number> {
             ? '\nFix the lines marked ✘, then run chatgpt-ads doctor again.\n'
             : '\nSee the line marked ✘.\n',
       );
+    const failed = checks.find((check) => !check.ok);
+    if (failed) io.stderr(`${paint(io, 'stderr').red('error:')} ${failed.message}\n`);
     return code;
   };
 
