@@ -1,9 +1,11 @@
 // `pnpm demo`: the sandbox plus the demo store, on free ports if the usual ones are taken.
-// `pnpm demo --walk`: a scripted visitor goes through the funnel over HTTP, then the sandbox's
-// records are printed and everything stops.
+// `pnpm demo --walk`: two scripted visitors go through the funnel over HTTP, the first with the pixel,
+// the second with it blocked as by an ad blocker; the sandbox's records and the conversions only the
+// server reported are printed, and everything stops.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { fromMinorUnits } from '@chatgpt-ads/core';
 import { type Sandbox, type StoredEvent, startSandbox } from '@chatgpt-ads/sandbox';
 import { createStore } from './store.js';
 
@@ -144,10 +146,19 @@ class Visitor {
   }
 }
 
-/** Walks the funnel: land from an ad, accept consent, send a lead, book, buy. Returns the sandbox's events. */
-export async function walk(demo: RunningDemo, oppref = 'demo-click-1'): Promise<StoredEvent[]> {
+/**
+ * Walks the funnel: land from an ad, accept consent, send a lead, book, buy. With `blockPixel` the
+ * visitor first turns on the store's "block the pixel" switch, as an ad blocker would. Returns the
+ * sandbox's events.
+ */
+export async function walk(
+  demo: RunningDemo,
+  oppref = 'demo-click-1',
+  options: { blockPixel?: boolean } = {},
+): Promise<StoredEvent[]> {
   const visitor = new Visitor(demo.storeUrl, demo.sandbox);
   await visitor.go(`/?oppref=${oppref}`);
+  if (options.blockPixel) await visitor.go('/pixel', { pixel: 'blocked', back: `/?oppref=${oppref}` });
   await visitor.go('/consent', { choice: 'accept', back: `/?oppref=${oppref}` });
   await visitor.go('/lead', { name: 'Alex Rivera', email: 'alex@example.com', phone: '+1 (415) 555-2671' });
   await visitor.go('/book', { email: 'alex@example.com', day: 'Saturday' });
@@ -163,18 +174,41 @@ export async function walk(demo: RunningDemo, oppref = 'demo-click-1'): Promise<
   return demo.sandbox.events();
 }
 
+/**
+ * Conversions only the server reported: the server's copy came first and no pixel copy arrived.
+ * These are the ones the pixel alone would have lost.
+ */
+export function recoveredByServer(events: readonly StoredEvent[]): StoredEvent[] {
+  const seenByPixel = new Set(events.filter((e) => e.channel === 'pixel_sdk').map((e) => e.key));
+  return events.filter(
+    (e) => e.channel === 'server_to_server' && e.duplicateOf === undefined && !seenByPixel.has(e.key),
+  );
+}
+
 /** The sandbox's records as a small table. */
 export function eventTable(events: readonly StoredEvent[]): string {
-  const rows = [
+  const bySeq = new Map(events.map((e) => [e.seq, e]));
+  const recovered = new Set(recoveredByServer(events));
+  const dedup = (e: StoredEvent): string => {
+    if (e.duplicateOf === undefined) return recovered.has(e) ? 'first, recovered by the server' : 'first';
+    const first = bySeq.get(e.duplicateOf);
+    return first
+      ? `duplicate of the ${first.channel === 'pixel_sdk' ? 'pixel' : 'server'} copy`
+      : 'duplicate';
+  };
+  return table([
     ['type', 'id', 'channel', 'dedup', 'oppref'],
     ...events.map((e) => [
       e.event.type,
       e.event.id,
       e.channel,
-      e.duplicateOf === undefined ? 'first' : `duplicate of #${e.duplicateOf}`,
+      dedup(e),
       typeof e.event.oppref === 'string' ? e.event.oppref : '-',
     ]),
-  ];
+  ]);
+}
+
+function table(rows: string[][], indent = ''): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
   return rows
     .map((r) =>
@@ -183,31 +217,71 @@ export function eventTable(events: readonly StoredEvent[]): string {
         .join('  ')
         .trimEnd(),
     )
+    .map((line) => indent + line)
     .join('\n');
 }
 
-async function main(): Promise<void> {
+function orderValue(event: StoredEvent): string {
+  const data = (event.event.data ?? {}) as { amount?: unknown; currency?: unknown };
+  return typeof data.amount === 'number' && typeof data.currency === 'string'
+    ? `${fromMinorUnits(data.amount, data.currency)} ${data.currency}`
+    : '-';
+}
+
+/**
+ * `pnpm demo [--walk] [--port N] [--sandbox-port N]`. Without `--walk` the servers keep running until
+ * Ctrl-C; with it they stop when the walk ends, so it prints no URL (none would answer).
+ */
+export async function main(
+  args: string[] = process.argv.slice(2),
+  print: (line: string) => void = (line) => console.log(line),
+): Promise<void> {
   const { values } = parseArgs({
+    args,
     options: { walk: { type: 'boolean' }, port: { type: 'string' }, 'sandbox-port': { type: 'string' } },
   });
   const demo = await startDemo({
     ...(values.port ? { storePort: Number(values.port) } : {}),
     ...(values['sandbox-port'] ? { sandboxPort: Number(values['sandbox-port']) } : {}),
-    log: (line) => console.log(line),
+    log: print,
   });
-  console.log(
-    `\nChatGPT Ads demo\n  store     ${demo.storeUrl}\n  sandbox   ${demo.sandbox.url}   (inspector: everything the store sends)\n`,
-  );
   if (values.walk) {
-    console.log('Walking the funnel as a visitor who came from a ChatGPT ad…\n');
-    console.log(eventTable(await walk(demo)));
-    console.log(
-      '\nEach conversion arrives twice with one id: the first copy counts, the other is deduplicated.',
-    );
-    await demo.close();
+    try {
+      print('\nChatGPT Ads demo: two visitors arrive from a ChatGPT ad and buy.\n');
+      print('Visitor 1, pixel allowed: every conversion is reported by the pixel and by the server.\n');
+      const first = (await walk(demo, 'demo-click-1')).filter((e) => e.event.oppref === 'demo-click-1');
+      print(eventTable(first));
+      print('\nVisitor 2, pixel blocked (the store\'s "block the pixel" switch, as an ad blocker would):\n');
+      const all = await walk(demo, 'demo-click-2', { blockPixel: true });
+      print(eventTable(all.filter((e) => e.event.oppref === 'demo-click-2')));
+      const recovered = recoveredByServer(all);
+      print(
+        `\nRecovered by the server (the pixel never reported ${recovered.length === 1 ? 'it' : 'them'}):`,
+      );
+      print(
+        table(
+          [
+            ['type', 'id', 'value', 'oppref'],
+            ...recovered.map((e) => [e.event.type, e.event.id, orderValue(e), String(e.event.oppref ?? '-')]),
+          ],
+          '  ',
+        ),
+      );
+      print(
+        '\nWith the pixel, each conversion arrives twice with one id: the first copy counts, the other is ' +
+          'deduplicated.\nWithout it, only the server reports them, and they still count.',
+      );
+    } finally {
+      await demo.close();
+    }
+    print('\nThe walk is over and its store and sandbox have stopped. Run `pnpm demo` to click through the');
+    print('store yourself (it has the same "block the pixel" switch) and watch the sandbox\'s inspector.');
     return;
   }
-  console.log(`Open ${demo.storeUrl}/?oppref=demo-click-1 to arrive as if from a ChatGPT ad. Ctrl-C stops.`);
+  print(
+    `\nChatGPT Ads demo\n  store     ${demo.storeUrl}\n  sandbox   ${demo.sandbox.url}   (inspector: everything the store sends)\n`,
+  );
+  print(`Open ${demo.storeUrl}/?oppref=demo-click-1 to arrive as if from a ChatGPT ad. Ctrl-C stops.`);
   const stop = async () => {
     await demo.close();
     process.exit(0);

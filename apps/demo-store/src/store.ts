@@ -1,6 +1,6 @@
 // The demo storefront: an ordinary Express app with @chatgpt-ads/express added in two lines.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { ContentInput } from '@chatgpt-ads/core';
+import type { ContentInput, TrackResult } from '@chatgpt-ads/core';
 import { type ChatgptAdsMiddleware, chatgptAds } from '@chatgpt-ads/express';
 import express, { type Request, type Response } from 'express';
 import { localPath, sameOrigin } from './consent-guard.js';
@@ -12,6 +12,7 @@ import {
   leadBody,
   PRODUCTS,
   type Product,
+  type Reported,
   shopBody,
   thanksBody,
 } from './views.js';
@@ -28,6 +29,7 @@ export interface StoreOptions {
 
 const CONSENT_COOKIE = 'demo_consent';
 const CART_COOKIE = 'demo_cart';
+const PIXEL_COOKIE = 'demo_pixel';
 
 export function createStore(options: StoreOptions): { app: express.Express; ads: ChatgptAdsMiddleware } {
   const app = express();
@@ -61,6 +63,8 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
   app.use(express.urlencoded({ extended: false }));
 
   type PixelEvent = Parameters<Request['chatgptAds']['pixel']>[0];
+  // The "block the pixel" switch plays an ad blocker: the page then carries no pixel at all.
+  const pixelBlocked = (req: Request) => readCookie(req, PIXEL_COOKIE) === 'blocked';
   const render = (
     req: Request,
     res: Response,
@@ -69,16 +73,26 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
     event?: PixelEvent,
     cartCount?: number,
   ) => {
+    const blocked = pixelBlocked(req);
     res.type('html').send(
       layout({
         title,
         body,
-        pixel: req.chatgptAds.pixel(event),
+        pixel: blocked ? '' : req.chatgptAds.pixel(event),
+        pixelBlocked: blocked,
         nonce: res.locals.cspNonce,
         consent: req.chatgptAds.consent.state,
         cartCount: cartCount ?? cartLines(req).reduce((n, l) => n + l.quantity, 0),
       }),
     );
+  };
+  // What the thanks page may truthfully say about who reported the conversion.
+  const reported = (req: Request, result: TrackResult): Reported => {
+    if (result.status === 'skipped')
+      return { sent: false, why: req.chatgptAds.consent.state === 'denied' ? 'rejected' : 'unanswered' };
+    if (result.status === 'refused')
+      return { sent: false, why: 'refused', detail: result.issues.map((i) => i.message).join('; ') };
+    return { sent: true, pixel: !pixelBlocked(req) };
   };
 
   app.get('/', (req, res) => render(req, res, 'Shop', shopBody()));
@@ -101,12 +115,30 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
     res.redirect(303, localPath(req.body?.back));
   });
 
+  app.post('/pixel', (req, res) => {
+    if (
+      !sameOrigin({
+        origin: req.get('origin'),
+        host: req.get('host'),
+        secFetchSite: req.get('sec-fetch-site'),
+      })
+    )
+      return res.status(403).type('text').send('The pixel switch must be used from this site.');
+    const blocked = req.body?.pixel === 'blocked';
+    res.cookie(PIXEL_COOKIE, blocked ? 'blocked' : 'allowed', {
+      path: '/',
+      maxAge: 365 * 86_400_000,
+      sameSite: 'lax',
+    });
+    res.redirect(303, localPath(req.body?.back));
+  });
+
   app.get('/lead', (req, res) => render(req, res, 'Wholesale', leadBody()));
   app.post('/lead', async (req, res) => {
     const id = `lead_${randomUUID().slice(0, 8)}`;
     const { name = '', email, phone } = req.body;
     const [firstName, ...rest] = String(name).trim().split(/\s+/);
-    await req.chatgptAds.track({
+    const result = await req.chatgptAds.track({
       type: 'lead_created',
       id,
       user: { email, phone, firstName, lastName: rest.join(' ') },
@@ -115,7 +147,12 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
       req,
       res,
       'Thanks',
-      thanksBody('Thanks, we will be in touch', 'A roaster will call you within a day.', id),
+      thanksBody(
+        'Thanks, we will be in touch',
+        'A roaster will call you within a day.',
+        id,
+        reported(req, result),
+      ),
       {
         type: 'lead_created',
         id,
@@ -126,12 +163,21 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
   app.get('/book', (req, res) => render(req, res, 'Tasting', bookBody()));
   app.post('/book', async (req, res) => {
     const id = `booking_${randomUUID().slice(0, 8)}`;
-    await req.chatgptAds.track({ type: 'appointment_scheduled', id, user: { email: req.body.email } });
+    const result = await req.chatgptAds.track({
+      type: 'appointment_scheduled',
+      id,
+      user: { email: req.body.email },
+    });
     render(
       req,
       res,
       'Booked',
-      thanksBody('Your tasting is booked', `See you on ${req.body.day ?? 'Saturday'}.`, id),
+      thanksBody(
+        'Your tasting is booked',
+        `See you on ${req.body.day ?? 'Saturday'}.`,
+        id,
+        reported(req, result),
+      ),
       {
         type: 'appointment_scheduled',
         id,
@@ -140,6 +186,8 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
   });
 
   app.get('/cart', (req, res) => render(req, res, 'Cart', cartBody(cartLines(req))));
+  // The thanks page's forms (pixel switch, consent) come back to its URL: the cart is that page's GET.
+  app.get('/checkout', (_req, res) => res.redirect(303, '/cart'));
   app.post('/cart/add', (req, res) => {
     const cart = readCart(req);
     if (PRODUCTS.some((p) => p.sku === req.body.sku)) cart[req.body.sku] = (cart[req.body.sku] ?? 0) + 1;
@@ -162,7 +210,7 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
       currency: CURRENCY,
       contents,
     };
-    await req.chatgptAds.track({
+    const result = await req.chatgptAds.track({
       type: 'order_created',
       id,
       data,
@@ -174,7 +222,7 @@ export function createStore(options: StoreOptions): { app: express.Express; ads:
       },
     });
     res.clearCookie(CART_COOKIE, { path: '/' });
-    const thanks = thanksBody('Order placed', 'Your coffee ships tomorrow.', id);
+    const thanks = thanksBody('Order placed', 'Your coffee ships tomorrow.', id, reported(req, result));
     render(req, res, 'Order placed', thanks, { type: 'order_created', id, data }, 0);
   });
 

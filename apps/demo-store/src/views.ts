@@ -48,6 +48,8 @@ export interface Page {
   title: string;
   body: string;
   pixel: string;
+  /** The visitor switched the pixel off, as an ad blocker would: the page carries no pixel. */
+  pixelBlocked: boolean;
   nonce: string;
   consent: 'granted' | 'denied' | 'unknown';
   cartCount: number;
@@ -101,6 +103,13 @@ ${page.pixel}
   .consent button { border-color: #57606a; background: transparent; color: #fff; }
   .consent button.primary { background: #fff; color: #1f2328; }
   .fine { color: #8c959f; font-size: 12px; margin-top: 28px; }
+  .switch { display: flex; flex-wrap: wrap; align-items: center; justify-content: center; gap: 8px 14px; padding: 8px 32px; font-size: 13px; background: #f6f8fa; border-bottom: 1px solid #eee; color: #57606a; }
+  .switch.blocked { background: #fff8c5; color: #6a4f00; }
+  .switch form { margin: 0; }
+  .switch button { padding: 3px 10px; font-size: 13px; }
+  .report { border-left: 3px solid #1f883d; padding: 8px 14px; background: #fff; }
+  .report.server-only { border-color: #0f766e; }
+  .report.nothing { border-color: #cf222e; }
 </style>
 </head>
 <body>
@@ -108,9 +117,10 @@ ${page.pixel}
   <a class="logo" href="/">☕ Northwind Coffee</a>
   <nav><a href="/">Shop</a><a href="/lead">Wholesale</a><a href="/book">Tasting</a><a href="/cart" data-testid="cart-link">Cart (${page.cartCount})</a></nav>
 </header>
+${pixelSwitch(page.pixelBlocked, page.consent)}
 <main>
 ${page.body}
-<p class="fine">Demo store of chatgpt-ads. Conversions go to the local sandbox, never to OpenAI. Consent: ${escapeHtml(page.consent)}.</p>
+<p class="fine" data-testid="consent-note">${consentNote(page.consent)}</p>
 </main>
 ${banner}
 <script nonce="${escapeHtml(page.nonce)}">
@@ -175,8 +185,66 @@ export function cartBody(lines: ReadonlyArray<{ product: Product; quantity: numb
   </form>`;
 }
 
-export function thanksBody(title: string, text: string, id: string): string {
+/** Who reported a conversion to ChatGPT Ads, or why nobody did. */
+export type Reported =
+  | { sent: true; pixel: boolean }
+  | { sent: false; why: 'rejected' | 'unanswered' | 'refused'; detail?: string };
+
+function reportText(reported: Reported): { className: string; text: string } {
+  if (reported.sent && reported.pixel)
+    return {
+      className: 'both',
+      text: 'The server and the pixel both report it with this id, so ChatGPT Ads counts it once.',
+    };
+  if (reported.sent)
+    return {
+      className: 'server-only',
+      text:
+        'The pixel is blocked on this page, as an ad blocker would block it, so only the server reported it. ' +
+        'Without the server this conversion would have been lost; the sandbox marks it "recovered by the server".',
+    };
+  if (reported.why === 'rejected')
+    return {
+      className: 'nothing',
+      text: 'Nothing was sent to ChatGPT Ads: you rejected ad measurement, so neither the server nor the pixel reported it.',
+    };
+  if (reported.why === 'unanswered')
+    return {
+      className: 'nothing',
+      text: 'Nothing was sent to ChatGPT Ads: you have not answered the cookie banner, and nothing is sent without your consent.',
+    };
+  return {
+    className: 'nothing',
+    text: `Nothing was sent to ChatGPT Ads: the server refused the event (${reported.detail ?? 'invalid'}).`,
+  };
+}
+
+export function thanksBody(title: string, text: string, id: string, reported: Reported): string {
+  const report = reportText(reported);
   return `<h1>${escapeHtml(title)}</h1><p class="lead">${escapeHtml(text)}</p>
-  <p>Reference: <code data-testid="conversion-id">${escapeHtml(id)}</code>. The server and the pixel both report it with this id,
-  so ChatGPT Ads counts it once.</p><p><a class="button" href="/">Continue shopping</a></p>`;
+  <p>Reference: <code data-testid="conversion-id">${escapeHtml(id)}</code>.</p>
+  <p class="report ${report.className}" data-testid="conversion-report">${escapeHtml(report.text)}</p>
+  <p><a class="button" href="/">Continue shopping</a></p>`;
+}
+
+function consentNote(consent: Page['consent']): string {
+  const where = `Demo store of chatgpt-ads: conversions go to the local sandbox, never to OpenAI. Consent: ${consent}.`;
+  if (consent === 'granted') return `${where} You accepted ad measurement.`;
+  if (consent === 'denied')
+    return `${where} You rejected ad measurement: no click id is kept and nothing is sent.`;
+  return `${where} Until you answer the banner, no click id is kept and nothing is sent.`;
+}
+
+function pixelSwitch(blocked: boolean, consent: Page['consent']): string {
+  const granted = consent === 'granted';
+  // Without consent neither channel reports anything, so the switch must not claim otherwise.
+  const state = blocked
+    ? `<strong>Pixel blocked</strong> on these pages, as an ad blocker would block it${granted ? ': only the server reports conversions.' : '.'}`
+    : granted
+      ? '<strong>Pixel on</strong>: the browser and the server both report conversions.'
+      : '<strong>Pixel on</strong>: it loads, but neither it nor the server reports anything without your consent.';
+  return `<div class="switch${blocked ? ' blocked' : ''}" data-testid="pixel-switch"><span>${state}</span>
+  <form method="post" action="/pixel"><input type="hidden" name="back" value="">
+    <button name="pixel" value="${blocked ? 'allowed' : 'blocked'}" data-testid="pixel-toggle">${blocked ? 'Allow the pixel' : 'Block the pixel'}</button>
+  </form></div>`;
 }

@@ -84,6 +84,36 @@ describe('POST /consent from another site', () => {
   });
 });
 
+describe('POST /pixel (the "block the pixel" switch)', () => {
+  const postSwitch = (headers: Record<string, string>) =>
+    fetch(`${demo.storeUrl}/pixel`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ pixel: 'blocked', back: '//evil.example' }),
+    });
+
+  it('is refused from another site without setting a cookie', async () => {
+    const response = await postSwitch({ origin: 'https://evil.example' });
+    expect(response.status).toBe(403);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('from the store itself, blocks the pixel and returns to a page on this site', async () => {
+    const response = await postSwitch({ origin: new URL(demo.storeUrl).origin });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/');
+    const cookie = response.headers.getSetCookie().join();
+    expect(cookie).toContain('demo_pixel=blocked');
+    const page = await fetch(`${demo.storeUrl}/`, {
+      headers: { cookie: 'demo_consent=granted; demo_pixel=blocked' },
+    });
+    const html = await page.text();
+    expect(html).not.toContain('oaiq');
+    expect(html).toContain('Pixel blocked');
+  });
+});
+
 describe('a malformed consent cookie', () => {
   it.each(['%E0%A4%A', '%', '%ZZ', 'granted%'])(
     '%j is treated as no answer, not a server error',

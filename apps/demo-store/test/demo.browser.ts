@@ -54,6 +54,9 @@ describe('demo store in Chromium', () => {
     const cookie = (await context.cookies()).find((c) => c.name === '__oppref');
     expect(cookie?.value).toBe('e2e-click');
     const { lead, order } = await funnel(page);
+    expect(await page.getByTestId('conversion-report').textContent()).toBe(
+      'The server and the pixel both report it with this id, so ChatGPT Ads counts it once.',
+    );
     await page.screenshot({ path: join(outputDir, 'demo-thanks.png') });
     const events = await settled([lead, order], 2);
     for (const id of [lead, order]) {
@@ -83,11 +86,78 @@ describe('demo store in Chromium', () => {
     await page.goto(`/?oppref=e2e-rejected`);
     await page.getByRole('button', { name: 'Reject' }).click();
     await page.waitForURL(/oppref=e2e-rejected/);
+    expect(await page.getByTestId('consent-note').textContent()).toContain(
+      'You rejected ad measurement: no click id is kept and nothing is sent.',
+    );
     await funnel(page);
+    // The thanks page says what happened, not what would have happened with consent.
+    const report = (await page.getByTestId('conversion-report').textContent()) ?? '';
+    expect(report).toBe(
+      'Nothing was sent to ChatGPT Ads: you rejected ad measurement, so neither the server nor the pixel reported it.',
+    );
+    expect(await page.locator('main').textContent()).not.toContain('both report it');
+    expect(await page.getByTestId('pixel-switch').textContent()).toContain('without your consent');
+    await page.screenshot({ path: join(outputDir, 'demo-rejected-thanks.png') });
     await demo.flush();
     await page.waitForTimeout(500);
     expect((await context.cookies()).map((c) => c.name)).not.toContain('__oppref');
     expect(demo.sandbox.events()).toEqual([]);
     expect(demo.sandbox.requests()).toEqual([]);
+  });
+});
+
+describe('the store\'s "block the pixel" switch', () => {
+  it('plays an ad blocker: the page loads no pixel, the order arrives from the server only, and the inspector marks it recovered', async () => {
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    const pixelLoads: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).origin === demo.sandbox.url) pixelLoads.push(request.url());
+    });
+    await page.goto(`/?oppref=e2e-switch`);
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await page.waitForURL(/oppref=e2e-switch/);
+    const toggle = page.getByRole('button', { name: 'Block the pixel' });
+    expect(await toggle.isVisible()).toBe(true);
+    await toggle.click();
+    await page.waitForURL(/oppref=e2e-switch/);
+    expect(await page.getByTestId('pixel-switch').textContent()).toContain('Pixel blocked');
+    expect(await page.getByRole('button', { name: 'Allow the pixel' }).isVisible()).toBe(true);
+    pixelLoads.length = 0;
+
+    await page.getByTestId('add-grinder').click();
+    await page.getByTestId('checkout-submit').click();
+    const order = (await page.getByTestId('conversion-id').textContent())!;
+    expect(await page.getByTestId('conversion-report').textContent()).toContain(
+      'only the server reported it',
+    );
+    await page.screenshot({ path: join(outputDir, 'demo-blocked-thanks.png') });
+    // Nothing of the pixel reached the browser: no script, no event.
+    expect(pixelLoads).toEqual([]);
+    expect(await page.evaluate(() => typeof (window as unknown as { oaiq?: unknown }).oaiq)).toBe(
+      'undefined',
+    );
+
+    const events = await settled([order], 1);
+    const copies = events.filter((e) => e.event.id === order);
+    expect(copies.map((e) => [e.channel, e.duplicateOf, e.event.oppref])).toEqual([
+      ['server_to_server', undefined, 'e2e-switch'],
+    ]);
+
+    const inspector = await context.newPage();
+    await inspector.goto(demo.sandbox.url);
+    const row = inspector.locator('tr[data-testid="event-row"]', { hasText: order });
+    await row.waitFor();
+    expect(await row.locator('td[data-label="Dedup"]').textContent()).toBe('First · recovered by the server');
+    expect(await inspector.locator('[data-testid="stat-recovered"]').textContent()).toBe(
+      '1 recovered by the server',
+    );
+    await inspector.screenshot({ path: join(outputDir, 'demo-inspector-recovered.png') });
+
+    // Allowing it again brings the pixel back.
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Allow the pixel' }).click();
+    await page.waitForFunction(() => typeof (window as unknown as { oaiq?: unknown }).oaiq === 'function');
+    expect(errors).toEqual([]);
   });
 });
