@@ -33,6 +33,16 @@ function tarball(name) {
   return join(tarballs, file);
 }
 
+// Every ts/tsx block under a heading whose first line names its file (`// app/page.tsx`).
+function fileBlocks(readmePath, heading = '## Usage') {
+  const readme = readFileSync(readmePath, 'utf8');
+  const section = readme.slice(readme.indexOf(heading), readme.indexOf('\n## ', readme.indexOf(heading) + 1));
+  return [...section.matchAll(/```tsx?\n\/\/ ([\w./-]+)\n([\s\S]*?)```/g)].map((m) => ({
+    path: m[1],
+    code: m[2],
+  }));
+}
+
 // The first ```ts block after a heading: the quick start as a user copies it.
 function usageBlock(readmePath, heading = '## Usage') {
   const readme = readFileSync(readmePath, 'utf8');
@@ -58,7 +68,7 @@ function send(url, { method = 'GET', headers = {}, body } = {}) {
       {
         host: target.hostname,
         port: target.port,
-        path: url.slice(url.indexOf(target.pathname)),
+        path: url.slice(target.origin.length),
         method,
         headers,
       },
@@ -102,24 +112,29 @@ function project(name, dependencies) {
   return dir;
 }
 
-async function check(name, dir, scenario) {
+async function check(name, dir, scenario, command = ['dist/app.js']) {
   const { startSandbox } = await import(
     pathToFileURL(join(dir, 'node_modules/@chatgpt-ads/sandbox/dist/index.js')).href
   );
   const sandbox = await startSandbox({ port: 0 });
   const port = await freePort();
   let log = '';
-  const app = spawn(process.execPath, ['dist/app.js'], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      CHATGPT_ADS_PIXEL_ID: 'px_quickstart',
-      CHATGPT_ADS_API_KEY: 'sk_quickstart',
-      CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
+  const app = spawn(
+    process.execPath,
+    [...command, ...(command[0] === 'dist/app.js' ? [] : ['-p', String(port), '-H', '127.0.0.1'])],
+    {
+      cwd: dir,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        CHATGPT_ADS_PIXEL_ID: 'px_quickstart',
+        CHATGPT_ADS_API_KEY: 'sk_quickstart',
+        CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
+        NEXT_TELEMETRY_DISABLED: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   app.stdout.on('data', (chunk) => (log += chunk));
   app.stderr.on('data', (chunk) => (log += chunk));
   const url = `http://127.0.0.1:${port}`;
@@ -159,7 +174,10 @@ async function landingAndConversion(url, path, body) {
   const consent = '__oaiq_consent=true';
   const landing = await send(`${url}/?oppref=${OPPREF}`, { headers: { cookie: consent } });
   const cookie = landing.setCookies.find((c) => c.startsWith('__oppref='))?.split(';')[0];
-  if (cookie !== `__oppref=${OPPREF}`) throw new Error(`landing wrote ${cookie ?? 'no __oppref cookie'}`);
+  if (cookie !== `__oppref=${OPPREF}`)
+    throw new Error(
+      `landing (${landing.status}) wrote ${cookie ?? 'no __oppref cookie'}: ${landing.setCookies.join(' | ')}`,
+    );
   const json = { 'content-type': 'application/json' };
   const granted = await send(`${url}${path}`, {
     method: 'POST',
@@ -209,6 +227,81 @@ try {
   writeFileSync(join(nest, 'app.ts'), usageBlock(join(root, 'packages/nestjs/README.md')));
   run('npx', ['tsc', '-p', '.'], nest);
   await check('NestJS', nest, (url) => landingAndConversion(url, '/leads', '{"email":"alex@example.com"}'));
+
+  const next = join(work, 'next');
+  mkdirSync(next, { recursive: true });
+  writeFileSync(join(next, 'package.json'), JSON.stringify({ name: 'quickstart-next', private: true }));
+  // create-next-app's TypeScript settings, strict.
+  writeFileSync(
+    join(next, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        lib: ['dom', 'dom.iterable', 'esnext'],
+        skipLibCheck: true,
+        strict: true,
+        noEmit: true,
+        esModuleInterop: true,
+        module: 'esnext',
+        moduleResolution: 'bundler',
+        resolveJsonModule: true,
+        isolatedModules: true,
+        jsx: 'preserve',
+        plugins: [{ name: 'next' }],
+      },
+      include: ['next-env.d.ts', '**/*.ts', '**/*.tsx', '.next/types/**/*.ts'],
+      exclude: ['node_modules'],
+    }),
+  );
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      tarball('core'),
+      tarball('next'),
+      tarball('sandbox'),
+      'next@^16.4',
+      'react@^19',
+      'react-dom@^19',
+      'server-only',
+      '@types/react@^19',
+      '@types/react-dom@^19',
+      ...tools,
+    ],
+    next,
+  );
+  const files = fileBlocks(join(root, 'packages/next/README.md'));
+  if (files.length < 5) throw new Error(`the Next.js README has ${files.length} file blocks`);
+  for (const { path, code } of files) {
+    mkdirSync(join(next, path, '..'), { recursive: true });
+    writeFileSync(join(next, path), code);
+  }
+  // No CHATGPT_ADS_* variable is set: the build must not need secrets.
+  const buildEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('CHATGPT_ADS_')),
+  );
+  execFileSync(process.execPath, ['node_modules/next/dist/bin/next', 'build'], {
+    cwd: next,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...buildEnv, NEXT_TELEMETRY_DISABLED: '1' },
+  });
+  await check(
+    'Next.js',
+    next,
+    async (url, sandbox) => {
+      await landingAndConversion(url, '/api/orders', '{}');
+      const thanks = await send(`${url}/thanks?order=order_42`, {
+        headers: { cookie: '__oaiq_consent=true' },
+      });
+      if (!thanks.text.includes('order_42')) throw new Error('the thanks page has no pixel for the order');
+      if (thanks.text.includes('bzrcdn.openai.com') || !thanks.text.includes(new URL(sandbox.endpoint).host))
+        throw new Error("the thanks page does not load the sandbox's stand-in pixel");
+    },
+    ['node_modules/next/dist/bin/next', 'start'],
+  );
 } finally {
   if (failures === 0) rmSync(work, { recursive: true, force: true });
 }

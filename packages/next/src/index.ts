@@ -93,7 +93,7 @@ const forwardedFor = (h: Headers): string | undefined =>
  *   return Response.json(order);
  * });
  */
-export function createNextConversions(options: NextConversionsOptions): NextConversions {
+export function createNextConversions(options: NextConversionsOptions = {}): NextConversions {
   const hash = fastestHash();
   const {
     clientIp: givenClientIp,
