@@ -150,6 +150,9 @@ class Visitor {
  * Walks the funnel: land from an ad, accept consent, send a lead, book, buy. With `blockPixel` the
  * visitor first turns on the store's "block the pixel" switch, as an ad blocker would. Returns the
  * sandbox's events.
+ *
+ * @example
+ * const events = await walk(demo, 'demo-click-2', { blockPixel: true });
  */
 export async function walk(
   demo: RunningDemo,
@@ -177,6 +180,9 @@ export async function walk(
 /**
  * Conversions only the server reported: the server's copy came first and no pixel copy arrived.
  * These are the ones the pixel alone would have lost.
+ *
+ * @example
+ * for (const e of recoveredByServer(demo.sandbox.events())) console.log(e.event.type, e.event.id);
  */
 export function recoveredByServer(events: readonly StoredEvent[]): StoredEvent[] {
   const seenByPixel = new Set(events.filter((e) => e.channel === 'pixel_sdk').map((e) => e.key));
@@ -231,6 +237,9 @@ function orderValue(event: StoredEvent): string {
 /**
  * `pnpm demo [--walk] [--port N] [--sandbox-port N]`. Without `--walk` the servers keep running until
  * Ctrl-C; with it they stop when the walk ends, so it prints no URL (none would answer).
+ *
+ * @example
+ * await main(['--walk', '--port', '0', '--sandbox-port', '0'], (line) => lines.push(line));
  */
 export async function main(
   args: string[] = process.argv.slice(2),

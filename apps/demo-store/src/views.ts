@@ -185,7 +185,12 @@ export function cartBody(lines: ReadonlyArray<{ product: Product; quantity: numb
   </form>`;
 }
 
-/** Who reported a conversion to ChatGPT Ads, or why nobody did. */
+/**
+ * Who reported a conversion to ChatGPT Ads, or why nobody did.
+ *
+ * @example
+ * const reported: Reported = { sent: false, why: 'rejected' };
+ */
 export type Reported =
   | { sent: true; pixel: boolean }
   | { sent: false; why: 'rejected' | 'unanswered' | 'refused'; detail?: string };
