@@ -6,7 +6,15 @@
 // the landing's oppref; without it nothing arrives and the log says why. Any `workspace:` leak,
 // file missing from `files`, wrong export condition or peer range fails here.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -227,6 +235,44 @@ try {
   writeFileSync(join(nest, 'app.ts'), usageBlock(join(root, 'packages/nestjs/README.md')));
   run('npx', ['tsc', '-p', '.'], nest);
   await check('NestJS', nest, (url) => landingAndConversion(url, '/leads', '{"email":"alex@example.com"}'));
+
+  // Every other TypeScript block of every README and guide, type-checked with tsc --strict against
+  // the packed packages (the runnable ones also run in their package's readme test).
+  const docs = project('docs', [
+    ...readdirSync(tarballs).map((file) => join(tarballs, file)),
+    'express@^5.3.0',
+    '@types/express@^5',
+    '@nestjs/common@^12',
+    '@nestjs/core@^12',
+    '@nestjs/platform-express@^12',
+    '@nestjs/config@^12',
+    'reflect-metadata',
+    'rxjs@^7',
+    '@shopify/shopify-api@13.1.0',
+    '@iabtechlabtcf/core',
+    ...tools,
+  ]);
+  const markdown = [
+    'README.md',
+    ...readdirSync(join(root, 'packages')).map((name) => `packages/${name}/README.md`),
+    ...readdirSync(join(root, 'docs')).map((name) => `docs/${name}`),
+  ].filter((file) => file.endsWith('.md') && existsSync(join(root, file)));
+  const counts = [];
+  for (const file of markdown) {
+    const blocks = [...readFileSync(join(root, file), 'utf8').matchAll(/```(ts|tsx)\n([\s\S]*?)```/g)]
+      .map((m) => m[2])
+      .filter((code) => !/^\/\/ [\w./-]+\.(?:tsx?|mjs)\n/.test(code));
+    blocks.forEach((code, index) => {
+      const name = `${file.replace(/[^A-Za-z0-9]+/g, '-')}-${index + 1}.ts`;
+      // `export {}` makes each block its own module, as it is in the user's project.
+      writeFileSync(join(docs, name), `${code}\nexport {};\n`);
+    });
+    counts.push(`${file}: ${blocks.length}`);
+  }
+  run('npx', ['tsc', '-p', '.', '--noEmit'], docs);
+  console.log(
+    `ok   documentation blocks type-check (tsc --strict): ${counts.join(', ')}; the Next.js README's file blocks build as the app below`,
+  );
 
   const next = join(work, 'next');
   mkdirSync(next, { recursive: true });

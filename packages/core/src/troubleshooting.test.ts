@@ -6,7 +6,11 @@ import { type ConversionsOptions, createConversions, type Logger } from './clien
 
 function setup(overrides: Partial<ConversionsOptions> = {}, endpoint = fakeEndpoint()) {
   const lines: string[] = [];
-  const logger: Logger = { warn: (m) => lines.push(m), error: (m) => lines.push(m), debug: (m) => lines.push(m) };
+  const logger: Logger = {
+    warn: (m) => lines.push(m),
+    error: (m) => lines.push(m),
+    debug: (m) => lines.push(m),
+  };
   const conversions = createConversions({
     pixelId: 'px_doc',
     apiKey: 'sk_doc',
@@ -42,7 +46,10 @@ describe('not counted at all', () => {
   it('2. refused, with the issue codes', async () => {
     const { conversions, lines } = setup();
     const result = await conversions.track({ type: 'order_created', data: { amount: 100 } }, granted);
-    expect(result).toMatchObject({ status: 'refused', issues: [{ path: 'data.currency', code: 'currency_required' }] });
+    expect(result).toMatchObject({
+      status: 'refused',
+      issues: [{ path: 'data.currency', code: 'currency_required' }],
+    });
     expect(conversions.stats().refused).toBe(1);
     expect(lines.join('\n')).toContain('refused order_created (currency_required)');
   });
@@ -50,7 +57,9 @@ describe('not counted at all', () => {
   it('3. dead-lettered as invalid, listed and replayable', async () => {
     let reject = true;
     const endpoint = fakeEndpoint(() =>
-      reject ? { status: 400, body: { error: { message: 'events[0].data: bad' } } } : { status: 200, body: {} },
+      reject
+        ? { status: 400, body: { error: { message: 'events[0].data: bad' } } }
+        : { status: 200, body: {} },
     );
     const { conversions } = setup({}, endpoint);
     await conversions.track({ type: 'lead_created', id: 'lead_1' }, granted);
@@ -70,7 +79,9 @@ describe('not counted at all', () => {
     await conversions.track({ type: 'lead_created' }, granted);
     await conversions.flush();
     expect(conversions.stats()).toMatchObject({ halted: { status: 401 }, queued: 1, delivered: 0 });
-    expect(lines.join('\n')).toMatch(/ChatGPT Ads refused the configuration .*Sending is halted with 1 event\(s\) kept queued/);
+    expect(lines.join('\n')).toMatch(
+      /ChatGPT Ads refused the configuration .*Sending is halted with 1 event\(s\) kept queued/,
+    );
     status = 200;
     conversions.resume();
     await conversions.flush();
@@ -91,7 +102,10 @@ describe('not counted at all', () => {
 describe('counted but not attributed', () => {
   it('1. the landing without consent: oppref not stored', () => {
     const { conversions, lines } = setup();
-    const visit = conversions.forRequest({ url: 'https://shop.example/?oppref=gAAAA1', header: () => undefined });
+    const visit = conversions.forRequest({
+      url: 'https://shop.example/?oppref=gAAAA1',
+      header: () => undefined,
+    });
     expect(visit.setCookies).toEqual([]);
     expect(lines.join('\n')).toContain('oppref not stored: no consent signal under opt-in');
   });

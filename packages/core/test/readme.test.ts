@@ -61,15 +61,10 @@ it('the Consent section configuration runs and each list resolves its CMP', asyn
     file,
     `${code!
       .replaceAll("'@chatgpt-ads/core/tcf'", "'../src/tcf.js'")
-      .replaceAll("'@chatgpt-ads/core'", "'../src/index.js'")
-      .replace(
-        'import { tcfConsent }',
-        "import { createConversions } from '../src/index.js';\nimport { tcfConsent }",
-      )
-      .replace(
-        'createConversions({ pixelId, apiKey,',
-        "const client = createConversions({ pixelId: 'px', apiKey: 'sk',",
-      )}\nexport { tcf, oneTrust, cookiebot, consentMode, client };\n`,
+      .replaceAll(
+        "'@chatgpt-ads/core'",
+        "'../src/index.js'",
+      )}\nexport { tcf, oneTrust, cookiebot, consentMode };\n`,
   );
   const lists = await import(/* @vite-ignore */ file);
   const { resolveConsent } = await import('../src/consent.js');
@@ -79,5 +74,31 @@ it('the Consent section configuration runs and each list resolves its CMP', asyn
   expect(ask(lists.oneTrust, { OptanonConsent: oneTrustCookie({ C0004: 0 }) })).toBe('denied');
   expect(ask(lists.cookiebot, { CookieConsent: cookiebotCookie({ marketing: true }) })).toBe('granted');
   expect(ask(lists.consentMode, { __gcm_ads: 'granted' })).toBe('granted');
-  await lists.client.shutdown();
+  await lists.conversions.shutdown();
+});
+
+it('the request handler tracks with the landing click id, and its pixel shares the id', async () => {
+  const section = readme.slice(readme.indexOf('### Reading a request'), readme.indexOf('### Consent'));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  const file = join(packageDir, 'test-output', 'readme-request.ts');
+  writeFileSync(
+    file,
+    `${code!.replaceAll("'@chatgpt-ads/core'", "'../src/index.js'")}\nexport { conversions };\n`,
+  );
+  const { handleOrder, conversions } = await import(/* @vite-ignore */ file);
+  const before = endpoint.requests.length;
+  const response: Response = await handleOrder(
+    new Request('https://shop.example/checkout?oppref=gAAAAB-handler', {
+      headers: { cookie: '__oaiq_consent=true' },
+    }),
+  );
+  expect(response.headers.getSetCookie()[0]).toMatch(/^__oppref=gAAAAB-handler;/);
+  const html = await response.text();
+  const nonce = /'nonce-([^']+)'/.exec(response.headers.get('content-security-policy') ?? '')?.[1];
+  expect(html).toContain(`<script nonce="${nonce}">`);
+  expect(html).toContain('"event_id":"order_1001"');
+  await conversions.shutdown();
+  expect(endpoint.requests.slice(before).flatMap((r) => r.envelope.events)).toEqual([
+    expect.objectContaining({ id: 'order_1001', oppref: 'gAAAAB-handler' }),
+  ]);
 });
