@@ -4,9 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // CI sums these files into one closing line (tooling/ci/summary.mjs).
-    reporters: process.env.CI
-      ? ['default', ['json', { outputFile: 'test-output/vitest-results.json' }]]
-      : ['default'],
+    reporters: ['default', ['json', { outputFile: 'test-output/vitest-results.json' }]],
     projects: [
       {
         test: {
