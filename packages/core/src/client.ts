@@ -525,6 +525,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
         counters.delivered += records.length;
         settle(records);
         callHook('delivered', { ids: records.map((record) => record.id), status: outcome.status });
+        debug(`delivered ${records.length} event(s) (HTTP ${outcome.status})`);
         break;
       }
       case 'invalid': {
@@ -580,7 +581,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
           message: outcome.message,
           ...(outcome.status !== undefined ? { status: outcome.status } : {}),
         });
-        logger.debug?.(`retrying ${records.length} event(s) in ${delayMs} ms: ${outcome.message}`);
+        debug(`retrying ${records.length} event(s) in ${delayMs} ms: ${outcome.message}`);
         drainRequested = true;
         arm(delayMs);
         break;
@@ -637,10 +638,17 @@ export function createConversions(options: ConversionsOptions): Conversions {
     };
   }
 
+  // A logger's own debug level always gets these; with `debug: true` a logger without one (the
+  // console default) prints them as warnings, so CHATGPT_ADS_DEBUG=1 shows every decision.
+  function debug(message: string): void {
+    if (logger.debug) logger.debug(message);
+    else if (options.debug) logger.warn(message);
+  }
+
   // One log line per reason per process says what happened and what to change; `debug` logs all.
   const explained = new Set<string>();
   function explain(reason: string, message: string): void {
-    if (options.debug) (logger.debug ?? logger.warn).call(logger, message);
+    if (options.debug) debug(message);
     else if (!explained.has(reason)) {
       explained.add(reason);
       logger.warn(message);
@@ -759,7 +767,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
     counters.queued++;
     queuedBytes += bytes;
     unsettled.set(record.key, bytes);
-    if (options.debug) logger.debug?.(`queued ${built.event.type} ${record.id} (${bytes} bytes)`);
+    if (options.debug) debug(`queued ${built.event.type} ${record.id} (${bytes} bytes)`);
     // A full batch goes at once; a partial one waits for flushIntervalMs from its first event. The
     // interval restarts after a full batch leaves, so a steady stream is not cut into extra requests.
     if (counters.queued - leasedEvents >= maxEvents || queuedBytes - leasedBytes >= maxBytes) {

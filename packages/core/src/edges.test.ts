@@ -457,3 +457,26 @@ describe('the capture step says why a click id was not stored', () => {
     expect(lines.join('\n')).not.toContain('gAAAA');
   });
 });
+
+describe('debug: true logs every decision', () => {
+  it('every skip, every queued event and every delivery, even with a logger that has no debug level', async () => {
+    const lines: string[] = [];
+    const endpoint = fakeEndpoint();
+    const conversions = createConversions({
+      ...base,
+      fetch: endpoint.fetch,
+      debug: true,
+      logger: { warn: (m) => lines.push(m), error: (m) => lines.push(m) },
+    });
+    for (let i = 0; i < 2; i++)
+      await conversions.track({ type: 'lead_created' }, { sourceUrl: 'https://s.example/' });
+    await conversions.track(
+      { type: 'lead_created', id: 'l1' },
+      { consent: 'granted', sourceUrl: 'https://s.example/' },
+    );
+    await conversions.flush();
+    expect(lines.filter((l) => l.startsWith('skipped: no consent signal'))).toHaveLength(2);
+    expect(lines.some((l) => /^queued lead_created l1 \(\d+ bytes\)$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^delivered 1 event\(s\) \(HTTP 200\)$/.test(l))).toBe(true);
+  });
+});

@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Conversions } from '@chatgpt-ads/core';
 import { startSandbox } from '@chatgpt-ads/sandbox';
 import { expect, it, vi } from 'vitest';
 import { largeOrder, order } from './fixtures.js';
@@ -30,12 +31,15 @@ it('the README webhook endpoint verifies, answers and sends', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'shopify-readme-'));
   writeFileSync(
     file,
-    `${code!.replaceAll("'@chatgpt-ads/shopify'", "'../src/index.js'").replace("'./webhooks.db'", JSON.stringify(join(cwd, 'webhooks.db')))}\nexport { app, conversions };\n`,
+    `${code!.replaceAll("'@chatgpt-ads/shopify'", "'../src/index.js'").replace("'./webhooks.db'", JSON.stringify(join(cwd, 'webhooks.db')))}\nexport { server, conversions };\n`,
   );
-  const { app, conversions } = await import(/* @vite-ignore */ file);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  vi.stubEnv('PORT', '0');
+  // The block is a whole program: it starts listening itself.
+  const { server, conversions } = (await import(/* @vite-ignore */ file)) as {
+    server: Server;
+    conversions: Conversions;
+  };
+  await new Promise((resolve) => (server.listening ? resolve(null) : server.once('listening', resolve)));
   const deliver = (body: string, eventId: string) =>
     fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/orders/create`, {
       method: 'POST',
