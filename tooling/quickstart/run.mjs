@@ -156,9 +156,20 @@ async function check(name, dir, scenario, command = ['dist/app.js']) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await scenario(url, sandbox);
-    const exited = new Promise((resolve) => app.once('exit', resolve));
+    const exited =
+      app.exitCode !== null || app.signalCode !== null
+        ? Promise.resolve()
+        : new Promise((resolve) => app.once('exit', resolve));
     app.kill('SIGTERM');
-    await exited;
+    let stopTimer;
+    const stopped = await Promise.race([
+      exited.then(() => true),
+      new Promise((resolve) => {
+        stopTimer = setTimeout(() => resolve(false), 30_000);
+      }),
+    ]);
+    clearTimeout(stopTimer);
+    if (!stopped) throw new Error(`the ${name} quick start did not stop within 30 s of SIGTERM:\n${log}`);
     const events = sandbox.events();
     const problems = [];
     if (events.length !== 1) problems.push(`expected 1 conversion, the sandbox has ${events.length}`);
@@ -348,6 +359,9 @@ try {
     },
     ['node_modules/next/dist/bin/next', 'start'],
   );
+} catch (error) {
+  failures++;
+  console.log(`FAIL ${error instanceof Error ? error.message : error}`);
 } finally {
   if (failures === 0) rmSync(work, { recursive: true, force: true });
 }

@@ -606,6 +606,8 @@ function addGeo(
   if (list.length > 0) user[field] = list;
 }
 
+const MAX_LIST_SCAN = 100;
+
 // A value that is not a string (a hole in a sparse array included) is left out on its own; the
 // list's other values still count.
 function toList(value: OneOrMany | undefined, path: string, warnings: Issue[]): string[] {
@@ -620,7 +622,16 @@ function toList(value: OneOrMany | undefined, path: string, warnings: Issue[]): 
     return [];
   }
   const list: string[] = [];
-  for (let index = 0; index < value.length; index++) {
+  // Only a few values are ever sent: reading a list stops early, so a huge or sparse array from a
+  // driver costs nothing (new Array(2 ** 32 - 1) is a valid, empty, endless list).
+  const readable = Math.min(value.length, MAX_LIST_SCAN);
+  if (value.length > MAX_LIST_SCAN)
+    warnings.push({
+      path,
+      code: 'list_too_long',
+      message: `${path} has ${value.length} values; only the first ${MAX_LIST_SCAN} were read`,
+    });
+  for (let index = 0; index < readable; index++) {
     const item: unknown = value[index];
     if (typeof item === 'string') list.push(item);
     else

@@ -1,13 +1,12 @@
 import { type BuildOptions, buildEvent, type ConversionInput, createEventId } from './build.js';
 import {
-  appConsent,
+  appDecision,
   type ConsentDecision,
   type ConsentMode,
   type ConsentResolver,
   type ConsentState,
   consentAllows,
   defaultConsentResolvers,
-  toConsentDecision,
 } from './consent.js';
 import { readOpprefFromUrl } from './cookies.js';
 import { ConversionsConfigError, checkConversionsOptions } from './options.js';
@@ -287,9 +286,16 @@ export function createConversions(options: ConversionsOptions): Conversions {
   const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
   // Pointed anywhere but OpenAI (the sandbox, a test server), the page loads the stand-in pixel
   // from the same origin, so development traffic never reaches OpenAI's pixel.
-  const pixelDefaults = /(^|\.)openai\.com$/.test(new URL(endpoint).hostname)
-    ? {}
-    : { scriptUrl: new URL('/sdk/oaiq.min.js', endpoint).href };
+  // `scriptUrl: undefined` (an unset variable) keeps that default.
+  const scriptUrl =
+    options.pixel?.scriptUrl ??
+    (/(^|\.)openai\.com$/.test(new URL(endpoint).hostname)
+      ? undefined
+      : new URL('/sdk/oaiq.min.js', endpoint).href);
+  const pixelDefaults = {
+    ...(scriptUrl ? { scriptUrl } : {}),
+    ...(options.pixel?.debug !== undefined ? { debug: options.pixel.debug } : {}),
+  };
   let integrationSource: string | undefined;
   if (options.integrationSource !== undefined) {
     const checked = checkIntegrationSource(options.integrationSource);
@@ -685,16 +691,18 @@ export function createConversions(options: ConversionsOptions): Conversions {
     if (!accepting) {
       return refuse([{ path: '', code: 'closed', message: 'the client is shut down' }], input?.type);
     }
-    const consent = toConsentDecision(readConsent(rawContext));
+    const consent = appDecision(readConsent(rawContext)) ?? { state: 'unknown', source: 'none' };
     if (!consentAllows(mode, consent.state)) {
       counters.skipped++;
       counters.skippedBySource[consent.source] = (counters.skippedBySource[consent.source] ?? 0) + 1;
       callHook('skipped', { reason: 'consent', source: consent.source, state: consent.state });
       explain(
         `skipped:${consent.state}:${consent.source}`,
-        consent.state === 'denied'
-          ? `skipped: consent denied (${consent.source}); nothing is stored or sent for this visitor, as required`
-          : `skipped: no consent signal under ${mode} — pass the visitor's answer (context.consent or the ` +
+        consent.source === 'app:invalid'
+          ? "skipped: the app's consent answer is not 'granted', 'denied' or 'unknown'; read as a denial — fix the value you pass"
+          : consent.state === 'denied'
+            ? `skipped: consent denied (${consent.source}); nothing is stored or sent for this visitor, as required`
+            : `skipped: no consent signal under ${mode} — pass the visitor's answer (context.consent or the ` +
               "adapter's consent option), let the pixel's consent cookie __oaiq_consent reach the server, or " +
               "use consent: { mode: 'opt-out' } where the law allows it (see docs/troubleshooting.md)",
       );
@@ -862,7 +870,6 @@ export function createConversions(options: ConversionsOptions): Conversions {
     return {
       mode,
       ...pixelDefaults,
-      ...options.pixel,
       onDropped: (paths) =>
         explain(
           'pixel-dropped',
@@ -875,10 +882,16 @@ export function createConversions(options: ConversionsOptions): Conversions {
 
   const resolvers = options.consent?.resolvers ?? defaultConsentResolvers();
   function readWith(incoming: IncomingRequest, answer?: ConsentState): RequestReading {
+    const decided = appDecision(answer);
+    if (decided?.source === 'app:invalid')
+      explain(
+        'app-consent-invalid',
+        "the app's consent answer is not 'granted', 'denied' or 'unknown'; read as a denial",
+      );
     return readRequest(incoming, {
       consent: {
         mode,
-        resolvers: answer && answer !== 'unknown' ? [appConsent(answer), ...resolvers] : resolvers,
+        resolvers: decided && decided.state !== 'unknown' ? [() => decided, ...resolvers] : resolvers,
       },
       ...(options.cookie ? { cookie: options.cookie } : {}),
     });
@@ -907,7 +920,16 @@ export function createConversions(options: ConversionsOptions): Conversions {
         consent: reading.consent,
         setCookies: reading.setCookies,
         eventId,
-        track: (input) => track({ ...input, id: input.id ?? eventId }, reading.context),
+        // The view's own defaulting runs inside track's guarantee too: any input gets a status.
+        track: async (input) => {
+          let withId: ConversionInput;
+          try {
+            withId = { ...input, id: input?.id ?? eventId };
+          } catch {
+            withId = input;
+          }
+          return track(withId, reading.context);
+        },
         pixel: (event, pixelOptions = {}) => {
           const nonce = pixelOptions.nonce ?? requestOptions.nonce?.();
           return client.pixel({

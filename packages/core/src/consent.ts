@@ -124,11 +124,28 @@ function isConsentState(value: unknown): value is ConsentState {
 export function appConsent(
   answer: ConsentState | ((signals: ConsentSignals) => ConsentState | undefined),
 ): ConsentResolver {
-  const app: ConsentResolver = (signals) => {
-    const state = typeof answer === 'function' ? answer(signals) : answer;
-    return state === undefined ? undefined : { state, source: 'app' };
-  };
+  const app: ConsentResolver = (signals) =>
+    appDecision(typeof answer === 'function' ? answer(signals) : answer);
   return app;
+}
+
+/**
+ * The app's own answer as a decision. Unlike a cookie, which may be malformed by anyone, the app's
+ * answer is code: a value that is not a consent state ('DENIED', false, 'no') is read as a denial
+ * (source `app:invalid`), never as no answer, so a typo cannot send under opt-out.
+ *
+ * @example
+ * appDecision('granted'); // { state: 'granted', source: 'app' }
+ * appDecision('no');      // { state: 'denied', source: 'app:invalid' }
+ */
+export function appDecision(value: unknown): ConsentDecision | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (isConsentState(value)) return { state: value, source: 'app' };
+  if (typeof value === 'object' && isConsentState((value as ConsentDecision).state)) {
+    const decision = value as ConsentDecision;
+    return { state: decision.state, source: typeof decision.source === 'string' ? decision.source : 'app' };
+  }
+  return { state: 'denied', source: 'app:invalid' };
 }
 
 /**

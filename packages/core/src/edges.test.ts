@@ -480,3 +480,81 @@ describe('debug: true logs every decision', () => {
     expect(lines.some((l) => /^delivered 1 event\(s\) \(HTTP 200\)$/.test(l))).toBe(true);
   });
 });
+
+describe('found in review', () => {
+  const ok = { consent: 'granted' as const, sourceUrl: 'https://shop.example/' };
+
+  it('a huge or endless sparse identifier list is read only as far as it can matter', async () => {
+    const conversions = createConversions({ ...base, logger: recordingLogger().logger });
+    const result = await conversions.track(
+      {
+        type: 'lead_created',
+        user: { email: new Array(2 ** 32 - 1) as never, city: new Array(1e6) as never },
+      },
+      ok,
+    );
+    expect(result).toMatchObject({ status: 'queued' });
+    if (result.status === 'queued') {
+      expect(result.warnings.filter((w) => w.code === 'list_too_long').map((w) => w.path)).toEqual([
+        'user.emails_sha256',
+        'user.cities',
+      ]);
+      expect(result.warnings.length).toBeLessThan(250);
+    }
+  });
+
+  it("a request view's track() gives a status for null and undefined input", async () => {
+    const conversions = createConversions({ ...base, logger: recordingLogger().logger });
+    const visit = conversions.forRequest({
+      url: 'https://shop.example/',
+      header: () => '__oaiq_consent=true',
+    });
+    expect(await visit.track(null as never)).toMatchObject({ status: 'refused' });
+    expect(await visit.track(undefined as never)).toMatchObject({ status: 'refused' });
+  });
+
+  it.each(['DENIED', false, 'no', { state: 'Denied' }])(
+    'under opt-out, an app consent answer that is not a state (%j) is a denial, never a send',
+    async (answer) => {
+      const { logger, lines } = recordingLogger();
+      const conversions = createConversions({ ...base, consent: { mode: 'opt-out' }, logger });
+      const result = await conversions.track({ type: 'lead_created' }, { ...ok, consent: answer as never });
+      expect(result).toMatchObject({ status: 'skipped', source: 'app:invalid' });
+      expect(lines.join('\n')).toContain("the app's consent answer is not 'granted', 'denied' or 'unknown'");
+      const visit = conversions.forRequest(
+        { url: 'https://shop.example/?oppref=gAAAA1', header: () => undefined },
+        {
+          consent: answer as never,
+        },
+      );
+      expect(visit.setCookies).toEqual([]);
+      expect(visit.consent).toMatchObject({ state: 'denied', source: 'app:invalid' });
+    },
+  );
+
+  it('withEnvironment keeps a hidden key hidden, and a key from the environment is never enumerable', () => {
+    const hidden = Object.defineProperty({ pixelId: 'px' }, 'apiKey', {
+      value: 'sk_SECRET_hidden',
+      enumerable: false,
+    });
+    const merged = withEnvironment(hidden as { pixelId: string; apiKey?: string }, {});
+    expect(merged.apiKey).toBe('sk_SECRET_hidden');
+    expect(JSON.stringify(merged)).not.toContain('SECRET');
+    const fromEnv = withEnvironment({}, { CHATGPT_ADS_API_KEY: 'sk_SECRET_env' }) as { apiKey?: string };
+    expect(fromEnv.apiKey).toBe('sk_SECRET_env');
+    expect(JSON.stringify(fromEnv)).not.toContain('SECRET');
+  });
+
+  it('scriptUrl: undefined (an unset variable) keeps the stand-in pixel off OpenAI', () => {
+    const conversions = createConversions({
+      ...base,
+      endpoint: 'http://127.0.0.1:8787/v1/events',
+      pixel: { scriptUrl: undefined },
+    });
+    expect(conversions.pixel({ consent: 'granted' })).toContain('"http://127.0.0.1:8787/sdk/oaiq.min.js"');
+  });
+
+  it('refuses durations a timer cannot hold', () => {
+    expect(() => createConversions({ ...base, retry: { maxDelayMs: 2 ** 31 } })).toThrow(/retry\.maxDelayMs/);
+  });
+});

@@ -69,9 +69,11 @@ const integerFrom =
     if (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
       fail(path, `an integer from ${min} to ${max}`, value);
   };
+// setTimeout fires at once for delays past 2^31 - 1 ms, which would turn a long delay into none.
+const MAX_TIMER_MS = 2_147_483_647;
 const durationMs: Check = (value, path) => {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    fail(path, 'a number of milliseconds (0 or more)', value);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS)
+    fail(path, `a number of milliseconds from 0 to ${MAX_TIMER_MS}`, value);
 };
 
 /**
@@ -404,7 +406,38 @@ export function withEnvironment<T extends object>(
 ): T {
   const merged: Record<string, unknown> = { ...optionsFromEnvironment(env) };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
-  // The key stays as the caller made it: non-enumerable where an adapter hid it.
-  if ('apiKey' in options && options.apiKey !== undefined) merged.apiKey = options.apiKey;
+  // The key keeps the caller's property descriptor: non-enumerable where an adapter hid it.
+  const key = Object.getOwnPropertyDescriptor(options, 'apiKey');
+  if (key && key.value !== undefined) Object.defineProperty(merged, 'apiKey', { ...key, configurable: true });
+  else if (merged.apiKey !== undefined)
+    Object.defineProperty(merged, 'apiKey', {
+      value: merged.apiKey,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
   return merged as T;
+}
+
+/**
+ * Splits an adapter's options into its own keys and the client's, keeping every property's
+ * descriptor (an API key an adapter made non-enumerable stays so, and is not lost as a spread
+ * would lose it).
+ *
+ * @example
+ * const { own, client } = splitOptions(options, ['nonce', 'consentFromRequest']);
+ * createConversions(withEnvironment(client, process.env));
+ */
+export function splitOptions<T extends object, K extends string>(
+  options: T,
+  keys: readonly K[],
+): { own: Partial<Record<K, unknown>>; client: Omit<T, K> } {
+  const own: Partial<Record<K, unknown>> = {};
+  const client: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(options ?? {})) {
+    const descriptor = Object.getOwnPropertyDescriptor(options, key)!;
+    if ((keys as readonly string[]).includes(key)) own[key as K] = (options as Record<string, unknown>)[key];
+    else Object.defineProperty(client, key, { ...descriptor, configurable: true });
+  }
+  return { own, client: client as Omit<T, K> };
 }

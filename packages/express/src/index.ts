@@ -8,6 +8,7 @@ import {
   createConversions,
   optionChecks,
   type RequestConversions,
+  splitOptions,
   withEnvironment,
 } from '@chatgpt-ads/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -73,9 +74,9 @@ const nodeSha256 = (value: string): string => createHash('sha256').update(value,
  *   res.send(`<html><head>${req.chatgptAds.pixel({ type: 'order_created' })}</head>…</html>`);
  * });
  */
-export function chatgptAds(options: ChatgptAdsOptions): ChatgptAdsMiddleware {
+export function chatgptAds(options: ChatgptAdsOptions = {}): ChatgptAdsMiddleware {
   const conversions = clientOf(options);
-  const nonceOf = options.nonce ?? defaultNonce;
+  const nonceOf = options?.nonce ?? defaultNonce;
   const middleware = (req: Request, res: Response, next: NextFunction) => {
     const ads = conversions.forRequest(
       {
@@ -85,7 +86,7 @@ export function chatgptAds(options: ChatgptAdsOptions): ChatgptAdsMiddleware {
       },
       {
         nonce: () => nonceOf(req, res),
-        ...withConsent(options.consentFromRequest?.(req)),
+        ...withConsent(options?.consentFromRequest?.(req)),
       },
     );
     for (const cookie of ads.setCookies) res.append('Set-Cookie', cookie);
@@ -138,12 +139,15 @@ function clientOf(options: ChatgptAdsOptions): Conversions {
     checkKeys(options, '', { ...ADAPTER_RULES, conversions: null });
     return options.conversions;
   }
-  const { consentFromRequest, nonce, ...clientOptions } = (options ?? {}) as ConversionsOptions &
-    Record<keyof typeof ADAPTER_RULES, unknown>;
-  checkKeys({ consentFromRequest, nonce }, '', ADAPTER_RULES);
+  const { own, client } = splitOptions((options ?? {}) as ConversionsOptions, [
+    'consentFromRequest',
+    'nonce',
+  ]);
+  checkKeys(own, '', ADAPTER_RULES);
+  if ((client as ConversionsOptions).hash === undefined) (client as ConversionsOptions).hash = nodeSha256;
   // Options not given in code come from CHATGPT_ADS_PIXEL_ID, CHATGPT_ADS_API_KEY, CHATGPT_ADS_ENDPOINT
   // and CHATGPT_ADS_DEBUG; nothing falls back to a default key or endpoint.
-  return createConversions({ hash: nodeSha256, ...withEnvironment(clientOptions, process.env) });
+  return createConversions(withEnvironment(client as ConversionsOptions, process.env));
 }
 
 function withConsent(state: ConsentState | undefined): { consent?: ConsentState } {

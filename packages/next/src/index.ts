@@ -10,6 +10,7 @@ import {
   optionChecks,
   type PixelEventInput,
   type RequestConversions,
+  splitOptions,
   type TrackResult,
   withEnvironment,
 } from '@chatgpt-ads/core';
@@ -95,24 +96,18 @@ const forwardedFor = (h: Headers): string | undefined =>
  */
 export function createNextConversions(options: NextConversionsOptions = {}): NextConversions {
   const hash = fastestHash();
-  const {
-    clientIp: givenClientIp,
-    consentFromHeaders,
-    ...clientOptions
-  } = options ?? ({} as NextConversionsOptions);
-  checkKeys({ clientIp: givenClientIp, consentFromHeaders }, '', {
-    clientIp: optionChecks.function,
-    consentFromHeaders: optionChecks.function,
-  });
+  const { own, client: clientOptions } = splitOptions(options ?? {}, ['clientIp', 'consentFromHeaders']);
+  checkKeys(own, '', { clientIp: optionChecks.function, consentFromHeaders: optionChecks.function });
+  const givenClientIp = own.clientIp as NextConversionsOptions['clientIp'];
+  const consentFromHeaders = own.consentFromHeaders as NextConversionsOptions['consentFromHeaders'];
+  if (hash && (clientOptions as ConversionsOptions).hash === undefined)
+    (clientOptions as ConversionsOptions).hash = hash;
   // Made on first use: `next build` imports this module to collect page data, where no secret is
   // set (and should not be). A missing pixel id or key is then an error at the first request.
   checkConversionsOptions(withEnvironment(clientOptions, process.env), [], { credentials: 'later' });
   let client: Conversions | undefined;
   const conversionsNow = (): Conversions => {
-    client ??= createConversions({
-      ...(hash ? { hash } : {}),
-      ...withEnvironment(clientOptions, process.env),
-    } as ConversionsOptions);
+    client ??= createConversions(withEnvironment(clientOptions, process.env) as ConversionsOptions);
     return client;
   };
   const clientIp = givenClientIp ?? forwardedFor;

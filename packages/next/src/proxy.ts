@@ -60,7 +60,7 @@ export function createOpprefProxy(options: OpprefProxyOptions = {}) {
  */
 export function restoreFormEncoded(url: string): string {
   return url.replace(
-    /([?&]oppref=)([^&#]*)/,
+    /([?&]oppref=)([^&#]+)/,
     (_match, name: string, value: string) =>
       name +
       value.replace(/%(3D|7E|21|24|28|29|2A|2F|3A|40|3F)/g, (_escape, hex: string) =>
