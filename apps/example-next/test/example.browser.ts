@@ -22,8 +22,8 @@ afterAll(async () => {
 });
 
 it('pairs pixel and server like the Express demo; server actions answer before their conversion is sent', async () => {
-  // The endpoint answers server sends after 2 s: a server action must not wait for that.
-  sandbox.setFaults([{ latencyMs: 2_000, times: 'always' }]);
+  // The endpoint answers server sends after 5 s (a margin a busy machine cannot eat): a server action must not wait for that.
+  sandbox.setFaults([{ latencyMs: 5_000, times: 'always' }]);
   const context = await browser.newContext({ baseURL: app.url });
   const page = await context.newPage();
   const errors = collectPageErrors(page);

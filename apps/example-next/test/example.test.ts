@@ -32,9 +32,9 @@ describe('example-next under next start', () => {
     expect(unknown.headers.getSetCookie().some((c) => c.startsWith('__oppref='))).toBe(false);
   });
 
-  it("a route handler's response does not wait for the send (sandbox latency 2 s)", async () => {
+  it("a route handler's response does not wait for the send (sandbox latency 5 s)", async () => {
     sandbox.reset();
-    sandbox.setFaults([{ latencyMs: 2_000, times: 'always' }]);
+    sandbox.setFaults([{ latencyMs: 5_000, times: 'always' }]);
     const started = performance.now();
     const response = await fetch(`${app.url}/api/orders`, {
       method: 'POST',

@@ -429,7 +429,12 @@ export function createConversions(options: ConversionsOptions): Conversions {
     void pump();
   }
 
+  // Sends in flight: shutdown() waits for them, so a process that exits right after it never
+  // leaves a batch half-sent for another process to send again.
+  const deliveries = new Set<Promise<void>>();
+
   async function pump(): Promise<void> {
+    if (closed) return;
     if (pumping) {
       pumpAgain = true;
       return;
@@ -438,7 +443,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
     try {
       do {
         pumpAgain = false;
-        while (drainRequested && !halted && inFlight < concurrency) {
+        while (drainRequested && !halted && !closed && inFlight < concurrency) {
           const wait = pausedUntil - clock.now();
           if (wait > 0) {
             arm(wait);
@@ -453,15 +458,17 @@ export function createConversions(options: ConversionsOptions): Conversions {
           leasedEvents += records.length;
           const bytes = records.reduce((sum, record) => sum + record.bytes, 0);
           leasedBytes += bytes;
-          void deliver(records)
+          const delivery: Promise<void> = deliver(records)
             .catch((error) => logger.error(`delivery failed unexpectedly: ${String(error)}`))
             .finally(() => {
+              deliveries.delete(delivery);
               inFlight--;
               leasedEvents -= records.length;
               leasedBytes -= bytes;
               if (drainRequested) void pump();
               else if (counters.queued > leasedEvents) arm(flushIntervalMs);
             });
+          deliveries.add(delivery);
         }
       } while (pumpAgain);
     } catch (error) {
@@ -624,6 +631,24 @@ export function createConversions(options: ConversionsOptions): Conversions {
     }
     if (suspects.length === 1) await deadLetter(suspects, 'invalid', reason);
     if (setAside.length > 0) await send(setAside);
+  }
+
+  // Events a durable outbox held at start are counted as queued here; other processes sharing it
+  // may have sent them since. What the outbox no longer holds is no longer queued.
+  async function reconcileBacklog(): Promise<void> {
+    if (backlog === 0) return;
+    let size: number;
+    try {
+      size = await outbox.size();
+    } catch {
+      return;
+    }
+    const still = Math.min(backlog, Math.max(0, size - unsettled.size));
+    const gone = backlog - still;
+    if (gone === 0) return;
+    backlog = still;
+    counters.queued = Math.max(0, counters.queued - gone);
+    counters.handledElsewhere += gone;
   }
 
   // Events this process accepted but another process sharing the outbox delivered or dead-lettered.
@@ -815,7 +840,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
       if (closed) break;
       if (inFlight > 0) continue;
       if (!settled && outbox.pending) await reconcile(outbox.pending.bind(outbox));
-      if (backlog > 0 && (await outbox.size()) <= unsettled.size) backlog = 0;
+      await reconcileBacklog();
       requestDrain();
     }
     return stats();
@@ -838,6 +863,10 @@ export function createConversions(options: ConversionsOptions): Conversions {
       timer = undefined;
       releaseWaiters();
     }
+    // No new batch is claimed from here on; the ones already sent are answered (each within the
+    // request timeout) and acked or released before this returns.
+    await Promise.allSettled([...deliveries]);
+    await reconcileBacklog();
     if (counters.queued > 0) logger.warn(`shut down with ${counters.queued} event(s) still queued`);
     return stats();
   }

@@ -244,7 +244,7 @@ describe('fault injection', () => {
     const settled: string[] = [];
     const late = post(
       { events: [event({ id: 'late' })] },
-      { headers: { 'x-sandbox-fault': '{"latencyMs":1500}' } },
+      { headers: { 'x-sandbox-fault': '{"latencyMs":5000}' } },
     ).then((answer) => {
       settled.push('late');
       return answer;
