@@ -1,3 +1,3 @@
 import { packageBuild } from '@tooling/config/tsup';
 
-export default packageBuild({ entry: ['src/index.ts', 'src/tcf.ts'] });
+export default packageBuild({ entry: { index: 'src/index.ts', tcf: 'src/tcf.ts', node: 'node/index.ts' } });

@@ -232,7 +232,6 @@ try {
 
   const nest = project('nestjs', [
     tarball('core'),
-    tarball('express'),
     tarball('nestjs'),
     tarball('sandbox'),
     '@nestjs/common@^12',

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect, type ParseArgsConfig, parseArgs } from 'node:util';
 import { type ConversionsOptions, DEFAULT_ENDPOINT, ENVIRONMENT, isLoopbackHost } from '@chatgpt-ads/core';
+import { nodeSha256 } from '@chatgpt-ads/core/node';
 
 /**
  * Where the CLI reads and writes; tests pass their own.
@@ -368,8 +368,8 @@ export function table(rows: ReadonlyArray<ReadonlyArray<string | number>>): stri
     .join('\n');
 }
 
-/** SHA-256 hex with node:crypto: synchronous, and far cheaper per call than Web Crypto for short strings. */
-export const sha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
+/** SHA-256 hex: core's Node hash (synchronous, far cheaper per call than Web Crypto). */
+export const sha256 = nodeSha256;
 
 /** Client options from the connection settings. Commands report outcomes themselves, so the client logs nothing. */
 export function clientOptions(

@@ -364,12 +364,13 @@ export const ENVIRONMENT = {
 } as const;
 
 /**
- * The options an environment gives ({@link ENVIRONMENT}), for runtimes that have one: pass
- * `process.env` on Node, `env` in a worker. Empty values count as absent; nothing falls back to
+ * The options an environment gives ({@link ENVIRONMENT}), for runtimes that have one: pass the
+ * process environment on Node, `env` in a worker. Empty values count as absent; nothing falls back to
  * the sandbox or any other default.
  *
  * @example
- * const conversions = createConversions({ ...optionsFromEnvironment(process.env), consent: { mode: 'opt-in' } });
+ * // in a worker's fetch(request, env)
+ * const conversions = createConversions({ ...optionsFromEnvironment(env), consent: { mode: 'opt-in' } });
  */
 export function optionsFromEnvironment(env: Readonly<Record<string, string | undefined>>): {
   pixelId?: string;
@@ -395,10 +396,10 @@ export function optionsFromEnvironment(env: Readonly<Record<string, string | und
 
 /**
  * Options given in code win over the environment's; a key given as `undefined` (for example
- * `endpoint: process.env.X` with X unset) does not erase the environment's value.
+ * `endpoint: env.X` with X unset) does not erase the environment's value.
  *
  * @example
- * withEnvironment({ endpoint: undefined, pixelId: 'px_1' }, process.env);
+ * withEnvironment({ endpoint: undefined, pixelId: 'px_1' }, env);
  */
 export function withEnvironment<T extends object>(
   options: T,
@@ -426,7 +427,7 @@ export function withEnvironment<T extends object>(
  *
  * @example
  * const { own, client } = splitOptions(options, ['nonce', 'consentFromRequest']);
- * createConversions(withEnvironment(client, process.env));
+ * createConversions(withEnvironment(client, env));
  */
 export function splitOptions<T extends object, K extends string>(
   options: T,

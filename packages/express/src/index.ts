@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import {
   type ConsentState,
@@ -11,6 +10,7 @@ import {
   splitOptions,
   withEnvironment,
 } from '@chatgpt-ads/core';
+import { fromNodeRequest, nodeSha256 } from '@chatgpt-ads/core/node';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
@@ -56,9 +56,6 @@ export interface ChatgptAdsMiddleware extends RequestHandler {
   readonly conversions: Conversions;
 }
 
-// Node's own SHA-256 costs about a microsecond a call; Web Crypto's about fifty.
-const nodeSha256 = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
-
 /**
  * Express 4/5 middleware. On every request it reads consent, captures `oppref` into the
  * `__oppref` cookie (or clears attribution cookies under a denial), and sets `req.chatgptAds`.
@@ -78,17 +75,10 @@ export function chatgptAds(options: ChatgptAdsOptions = {}): ChatgptAdsMiddlewar
   const conversions = clientOf(options);
   const nonceOf = options?.nonce ?? defaultNonce;
   const middleware = (req: Request, res: Response, next: NextFunction) => {
-    const ads = conversions.forRequest(
-      {
-        url: requestUrl(req),
-        header: (name) => req.get(name) ?? undefined,
-        ...(req.ip ? { ip: req.ip } : {}),
-      },
-      {
-        nonce: () => nonceOf(req, res),
-        ...withConsent(options?.consentFromRequest?.(req)),
-      },
-    );
+    const ads = conversions.forRequest(fromNodeRequest(req, { trustProxy: trustsProxy(req) }), {
+      nonce: () => nonceOf(req, res),
+      ...withConsent(options?.consentFromRequest?.(req)),
+    });
     for (const cookie of ads.setCookies) res.append('Set-Cookie', cookie);
     req.chatgptAds = ads;
     next();
@@ -159,13 +149,11 @@ function defaultNonce(_req: Request, res: Response): string | undefined {
   return typeof nonce === 'string' ? nonce : undefined;
 }
 
-// The page URL as the visitor saw it. req.protocol follows Express's `trust proxy` setting; the
-// forwarded host is used under the same rule.
-function requestUrl(req: Request): string {
+// Express's own `trust proxy` setting decides whether the connection's forwarded headers count
+// (req.protocol and req.ip already follow it; the forwarded host is read under the same rule).
+function trustsProxy(req: Request): boolean {
   const trust = req.app.get('trust proxy fn') as
     | ((address: string | undefined, hop: number) => boolean)
     | undefined;
-  const forwarded = req.get('x-forwarded-host')?.split(',')[0]?.trim();
-  const host = forwarded && trust?.(req.socket.remoteAddress, 0) ? forwarded : req.get('host');
-  return `${req.protocol}://${host ?? 'localhost'}${req.originalUrl}`;
+  return trust?.(req.socket.remoteAddress, 0) === true;
 }

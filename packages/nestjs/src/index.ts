@@ -5,13 +5,18 @@ import {
   type Conversions,
   ConversionsConfigError,
   type ConversionsOptions,
+  checkKeys,
+  createConversions,
   type EventType,
+  optionChecks,
   type PixelEventInput,
   type RequestContext,
   type RequestConversions,
+  splitOptions,
   type TrackResult,
+  withEnvironment,
 } from '@chatgpt-ads/core';
-import { chatgptAds, type ChatgptAdsMiddleware as ExpressMiddleware } from '@chatgpt-ads/express';
+import { appendSetCookies, fromNodeRequest, nodeSha256 } from '@chatgpt-ads/core/node';
 import {
   applyDecorators,
   type CallHandler,
@@ -33,9 +38,18 @@ import { Reflector } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import { from, mergeMap, type Observable } from 'rxjs';
 
+declare global {
+  namespace Express {
+    interface Request {
+      /** ChatGPT Ads for this request, set by the module's middleware. */
+      chatgptAds: RequestConversions;
+    }
+  }
+}
+
 /**
  * Options of {@link ChatgptAdsModule}: the core client's options (or `conversions`, a client you
- * made), plus the app's own consent answer and the CSP nonce, as in `@chatgpt-ads/express`.
+ * made), plus the app's own consent answer and the CSP nonce.
  *
  * @example
  * ChatgptAdsModule.forRoot({ pixelId: 'px_123', apiKey: process.env.CHATGPT_ADS_API_KEY!, isGlobal: true });
@@ -141,26 +155,38 @@ export class ChatgptAdsService implements OnApplicationShutdown {
 /** Captures oppref and consent on every request (the Express adapter), inside the request store. */
 @Injectable()
 export class ChatgptAdsMiddleware implements NestMiddleware {
-  private readonly express: ExpressMiddleware;
-
   constructor(
-    @Inject(CHATGPT_ADS_CLIENT) conversions: Conversions,
+    @Inject(CHATGPT_ADS_CLIENT) private readonly conversions: Conversions,
     @Inject(ChatgptAdsRequestStore) private readonly store: ChatgptAdsRequestStore,
-    @Inject(MODULE_OPTIONS_TOKEN) options: ChatgptAdsModuleOptions,
-  ) {
-    this.express = chatgptAds({
-      conversions,
-      ...(options.consentFromRequest ? { consentFromRequest: options.consentFromRequest } : {}),
-      ...(options.nonce ? { nonce: options.nonce } : {}),
-    });
-  }
+    @Inject(MODULE_OPTIONS_TOKEN) private readonly options: ChatgptAdsModuleOptions,
+  ) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
-    this.express(req, res, (error?: unknown) => {
-      if (error) next(error);
-      else this.store.run(req.chatgptAds, next);
+    const consent = this.options.consentFromRequest?.(req);
+    const nonceOf = this.options.nonce ?? defaultNonce;
+    const ads = this.conversions.forRequest(fromNodeRequest(req, { trustProxy: trustsProxy(req) }), {
+      nonce: () => nonceOf(req, res),
+      ...(consent ? { consent } : {}),
     });
+    appendSetCookies(res, ads.setCookies);
+    req.chatgptAds = ads;
+    this.store.run(ads, next);
   }
+}
+
+// Express's `trust proxy` setting, when the platform is Express, decides whether forwarded
+// headers count; elsewhere they do not.
+function trustsProxy(req: Request): boolean {
+  const trust = (req as { app?: { get?(name: string): unknown } }).app?.get?.('trust proxy fn') as
+    | ((address: string | undefined, hop: number) => boolean)
+    | undefined;
+  return trust?.(req.socket?.remoteAddress, 0) === true;
+}
+
+function defaultNonce(_req: Request, res: Response): string | undefined {
+  const locals = (res as { locals?: Record<string, unknown> }).locals;
+  const nonce = locals?.cspNonce ?? locals?.nonce;
+  return typeof nonce === 'string' ? nonce : undefined;
 }
 
 interface TrackMetadata {
@@ -241,16 +267,32 @@ function hideKey<T>(options: T): T {
   return copy;
 }
 
-// The client given, or one made as the Express adapter makes it (hashing with node:crypto).
+// The client given, or one made here with the module's options (hashing with node:crypto); the
+// module's own options are checked and kept out of the client's.
 function clientFrom(options: ChatgptAdsModuleOptions): Conversions {
-  const { shutdownTimeoutMs, ...adapterOptions } = {
-    ...options,
-    ...('apiKey' in options ? { apiKey: options.apiKey } : {}),
-  } as ChatgptAdsModuleOptions & { isGlobal?: unknown };
-  if (shutdownTimeoutMs !== undefined && !(Number.isFinite(shutdownTimeoutMs) && shutdownTimeoutMs >= 0))
-    throw new ConversionsConfigError('shutdownTimeoutMs must be a number of milliseconds (0 or more)');
-  delete (adapterOptions as { isGlobal?: unknown }).isGlobal;
-  return chatgptAds(adapterOptions).conversions;
+  const { own, client } = splitOptions(options ?? ({} as ChatgptAdsModuleOptions), [
+    'consentFromRequest',
+    'nonce',
+    'shutdownTimeoutMs',
+    'isGlobal',
+  ]);
+  checkKeys(own, '', {
+    consentFromRequest: optionChecks.function,
+    nonce: optionChecks.function,
+    shutdownTimeoutMs: (value, path) => {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+        throw new ConversionsConfigError(`${path} must be a number of milliseconds (0 or more)`);
+    },
+    isGlobal: null,
+  });
+  if ('conversions' in client) {
+    // A client you made already has its options; any given beside it would be ignored, so refuse them.
+    checkKeys(client, '', { conversions: null });
+    return (client as { conversions: Conversions }).conversions;
+  }
+  const clientOptions = client as ConversionsOptions;
+  if (clientOptions.hash === undefined) clientOptions.hash = nodeSha256;
+  return createConversions(withEnvironment(clientOptions, process.env));
 }
 
 /**
