@@ -189,6 +189,39 @@ async function check(name, dir, scenario, command = ['dist/app.js']) {
   }
 }
 
+// Runs one compiled README block with the sandbox as its endpoint; `arrived` judges the events.
+async function runBlock(dir, file, arrived) {
+  const { startSandbox } = await import(
+    pathToFileURL(join(dir, 'node_modules/@chatgpt-ads/sandbox/dist/index.js')).href
+  );
+  const sandbox = await startSandbox({ port: 0 });
+  try {
+    // Not execFileSync: the sandbox answers from this process, which must keep running meanwhile.
+    const child = spawn(process.execPath, [join('dist', file)], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        CHATGPT_ADS_PIXEL_ID: 'px_docs',
+        CHATGPT_ADS_API_KEY: 'sk_docs',
+        CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
+      },
+    });
+    const code = await new Promise((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.once('exit', (status) => {
+        clearTimeout(timer);
+        resolve(status);
+      });
+    });
+    if (code !== 0) throw new Error(`${file} exited with ${code}`);
+    if (!arrived(sandbox.events())) throw new Error(`${file} ran, but its conversion did not arrive`);
+    console.log(`ok   ${file} runs as written and its conversion arrives`);
+  } finally {
+    await sandbox.close();
+  }
+}
+
 async function landingAndConversion(url, path, body) {
   const consent = '__oaiq_consent=true';
   const landing = await send(`${url}/?oppref=${OPPREF}`, { headers: { cookie: consent } });
@@ -279,7 +312,15 @@ try {
     });
     counts.push(`${file}: ${blocks.length}`);
   }
-  run('npx', ['tsc', '-p', '.', '--noEmit'], docs);
+  run('npx', ['tsc', '-p', '.'], docs);
+  // The blocks that are whole programs also run, against a sandbox from its tarball.
+  await runBlock(docs, 'packages-core-README-md-1.js', (events) =>
+    events.some((e) => e.event.id === 'order_1001'),
+  );
+  await runBlock(docs, 'packages-sandbox-README-md-1.js', () => true);
+  await runBlock(docs, 'packages-outbox-sqlite-README-md-1.js', (events) =>
+    events.some((e) => e.event.id === 'lead_42'),
+  );
   console.log(
     `ok   documentation blocks type-check (tsc --strict): ${counts.join(', ')}; the Next.js README's file blocks build as the app below`,
   );
