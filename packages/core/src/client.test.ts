@@ -576,3 +576,45 @@ describe('forRequest', () => {
     await conversions.shutdown();
   });
 });
+
+describe("track inside the app's transaction", () => {
+  it('hands the transaction to the outbox with the record, and to the request view', async () => {
+    const seen: unknown[] = [];
+    class TransactionalOutbox extends MemoryOutbox {
+      override async append(
+        record: Parameters<MemoryOutbox['append']>[0],
+        options?: { transaction?: unknown },
+      ) {
+        seen.push(options?.transaction);
+        return super.append(record);
+      }
+    }
+    const endpoint = fakeEndpoint();
+    const { conversions } = client(endpoint, { outbox: new TransactionalOutbox() });
+    const transaction = { name: 'the app transaction' };
+    const result = await conversions.track({ type: 'lead_created', id: 'lead_tx' }, context, { transaction });
+    expect(result.status).toBe('queued');
+    const view = conversions.forRequest({
+      url: 'https://shop.example/',
+      header: (name) => (name === 'cookie' ? '__oaiq_consent=true' : undefined),
+    });
+    expect((await view.track({ type: 'lead_created' }, { transaction })).status).toBe('queued');
+    await conversions.track({ type: 'lead_created', id: 'lead_plain' }, context);
+    expect(seen).toEqual([transaction, transaction, undefined]);
+    await conversions.shutdown();
+  });
+
+  it('refuses with the reason when the outbox cannot store inside a transaction, and stores nothing', async () => {
+    const endpoint = fakeEndpoint();
+    const { conversions, lines } = client(endpoint);
+    const result = await conversions.track({ type: 'lead_created', id: 'lead_tx' }, context, {
+      transaction: {},
+    });
+    expect(result).toMatchObject({ status: 'refused', issues: [{ code: 'outbox_error' }] });
+    expect(result.status === 'refused' && result.issues[0]?.message).toMatch(/outbox-postgres/);
+    expect(lines.some((line) => line.startsWith('error outbox append failed'))).toBe(true);
+    await conversions.flush();
+    expect(conversions.stats().accepted).toBe(0);
+    await conversions.shutdown();
+  });
+});

@@ -172,6 +172,17 @@ export interface ConversionStats {
 }
 
 /**
+ * Options of one {@link Conversions.track} call.
+ *
+ * @example
+ * await conversions.track(input, context, { transaction: pgClient });
+ */
+export interface TrackOptions {
+  /** The app's transaction handle, passed to the outbox's `append`. */
+  transaction?: unknown;
+}
+
+/**
  * The client returned by {@link createConversions}.
  *
  * @example
@@ -179,8 +190,12 @@ export interface ConversionStats {
  */
 export interface Conversions {
   readonly pixelId: string;
-  /** Validates, hashes and queues one conversion; never waits for the network, never throws on bad input. */
-  track(input: ConversionInput, context?: RequestContext): Promise<TrackResult>;
+  /**
+   * Validates, hashes and queues one conversion; never waits for the network, never throws on bad input.
+   * `options.transaction` stores the event inside the app's own transaction (an outbox that supports
+   * it, e.g. `@chatgpt-ads/outbox-postgres`, stores it there: rolled back, nothing is sent).
+   */
+  track(input: ConversionInput, context?: RequestContext, options?: TrackOptions): Promise<TrackResult>;
   /** Resolves when every event accepted so far is delivered or dead-lettered (or sending halted). */
   flush(): Promise<ConversionStats>;
   /** Stops accepting, flushes within `timeoutMs` (default 10 s), then stops all timers. */
@@ -232,7 +247,7 @@ export interface RequestConversions {
   readonly setCookies: readonly string[];
   /** The id of this request's conversion: `track` and `pixel` use it unless given another. */
   readonly eventId: string;
-  track(input: ConversionInput): Promise<TrackResult>;
+  track(input: ConversionInput, options?: TrackOptions): Promise<TrackResult>;
   /** The pixel snippet, measuring `event` (if given) with `event_id` = its id or {@link eventId}. */
   pixel(event?: PixelEventInput, options?: { nonce?: string }): string;
   /** The same snippet's JavaScript without the `<script>` tag, for frameworks that render the tag. */
@@ -698,9 +713,13 @@ export function createConversions(options: ConversionsOptions): Conversions {
   }
 
   /** Never throws: whatever the input and context, the caller's request gets a status back. */
-  async function track(input: ConversionInput, context?: RequestContext): Promise<TrackResult> {
+  async function track(
+    input: ConversionInput,
+    context?: RequestContext,
+    trackOptions?: TrackOptions,
+  ): Promise<TrackResult> {
     try {
-      return await intake(input, context);
+      return await intake(input, context, trackOptions?.transaction);
     } catch (error) {
       return refuse(
         [{ path: '', code: 'not_object', message: `the input could not be read (${errorName(error)})` }],
@@ -712,6 +731,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
   async function intake(
     input: ConversionInput,
     rawContext: RequestContext | undefined,
+    transaction: unknown,
   ): Promise<TrackResult> {
     if (!accepting) {
       return refuse([{ path: '', code: 'closed', message: 'the client is shut down' }], input?.type);
@@ -778,11 +798,17 @@ export function createConversions(options: ConversionsOptions): Conversions {
     };
     let appended: Awaited<ReturnType<Outbox['append']>>;
     try {
-      appended = await outbox.append(record);
+      appended = await outbox.append(record, transaction === undefined ? undefined : { transaction });
     } catch (error) {
       logger.error(`outbox append failed: ${String(error)}`);
       return refuse(
-        [{ path: '', code: 'outbox_error', message: 'the outbox could not store the event' }],
+        [
+          {
+            path: '',
+            code: 'outbox_error',
+            message: `the outbox could not store the event (${error instanceof Error ? error.message : errorName(error)})`,
+          },
+        ],
         input.type,
       );
     }
@@ -950,14 +976,14 @@ export function createConversions(options: ConversionsOptions): Conversions {
         setCookies: reading.setCookies,
         eventId,
         // The view's own defaulting runs inside track's guarantee too: any input gets a status.
-        track: async (input) => {
+        track: async (input, trackOptions) => {
           let withId: ConversionInput;
           try {
             withId = { ...input, id: input?.id ?? eventId };
           } catch {
             withId = input;
           }
-          return track(withId, reading.context);
+          return track(withId, reading.context, trackOptions);
         },
         pixel: (event, pixelOptions = {}) => {
           const nonce = pixelOptions.nonce ?? requestOptions.nonce?.();

@@ -49,8 +49,13 @@ export interface DeadLetter {
  * const conversions = createConversions({ pixelId, apiKey, outbox: new MemoryOutbox({ capacity: 50_000 }) });
  */
 export interface Outbox {
-  /** Stores a record. `duplicate`: a record with this key is already waiting or leased. `full`: at capacity. */
-  append(record: OutboxRecord): Promise<'appended' | 'duplicate' | 'full'>;
+  /**
+   * Stores a record. `duplicate`: a record with this key is already waiting or leased. `full`: at
+   * capacity. `options.transaction` is the app's own handle passed to `track()` (e.g. a `pg` client
+   * inside a transaction); an outbox that supports it stores the record in that transaction, one that
+   * does not must refuse it by throwing rather than store the record outside it.
+   */
+  append(record: OutboxRecord, options?: AppendOptions): Promise<'appended' | 'duplicate' | 'full'>;
   /** Leases up to `maxEvents` records whose bodies add up to at most `maxBytes`, oldest first. */
   claim(limits: { maxEvents: number; maxBytes: number }): Promise<OutboxRecord[]>;
   /** Delivered: forget these leased records. */
@@ -75,6 +80,17 @@ export interface Outbox {
 }
 
 /**
+ * How {@link Outbox.append} stores one record.
+ *
+ * @example
+ * await outbox.append(record, { transaction: pgClient });
+ */
+export interface AppendOptions {
+  /** The app's transaction to store the record in; opaque to core. */
+  transaction?: unknown;
+}
+
+/**
  * Options of {@link MemoryOutbox}.
  *
  * @example
@@ -86,6 +102,9 @@ export interface MemoryOutboxOptions {
   /** Most dead letters kept for listing and replay; the oldest are forgotten beyond it. Default 10,000. */
   deadLetterCapacity?: number;
 }
+
+const TRANSACTION_UNSUPPORTED =
+  'this outbox cannot store an event inside your transaction; use an outbox that can (e.g. @chatgpt-ads/outbox-postgres)';
 
 /**
  * The default outbox: in memory, bounded, lost with the process (use a durable outbox where a
@@ -107,7 +126,8 @@ export class MemoryOutbox implements Outbox {
     this.#deadLetterCapacity = options.deadLetterCapacity ?? 10_000;
   }
 
-  async append(record: OutboxRecord): Promise<'appended' | 'duplicate' | 'full'> {
+  async append(record: OutboxRecord, options?: AppendOptions): Promise<'appended' | 'duplicate' | 'full'> {
+    if (options?.transaction !== undefined) throw new TypeError(TRANSACTION_UNSUPPORTED);
     if (this.#waiting.has(record.key) || this.#leased.has(record.key)) return 'duplicate';
     if (this.#waiting.size + this.#leased.size >= this.#capacity) return 'full';
     this.#waiting.set(record.key, record);

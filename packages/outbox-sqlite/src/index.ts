@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { accessSync, chmodSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { DeadLetter, DeadLetterReason, Outbox, OutboxRecord } from '@chatgpt-ads/core';
+import type { AppendOptions, DeadLetter, DeadLetterReason, Outbox, OutboxRecord } from '@chatgpt-ads/core';
 import Database from 'libsql';
 
 /**
  * Why the outbox file cannot be used: read-only, disk full, or another SQLite failure. The message
  * names the file and what to change; `code` is SQLite's (`SQLITE_FULL`, `SQLITE_READONLY`, …) or
- * `ERR_OUTBOX_READONLY` / `ERR_OUTBOX_INVALID_ID` for what the outbox checks itself.
+ * `ERR_OUTBOX_READONLY` / `ERR_OUTBOX_INVALID_ID` / `ERR_OUTBOX_NO_TRANSACTIONS` for what the outbox checks itself.
  *
  * @example
  * try {
@@ -290,7 +290,13 @@ export class SqliteOutbox implements Outbox {
     return this.#guard(() => (this.#statements.count.get() as { n: number }).n);
   }
 
-  async append(record: OutboxRecord): Promise<'appended' | 'duplicate' | 'full'> {
+  async append(record: OutboxRecord, options?: AppendOptions): Promise<'appended' | 'duplicate' | 'full'> {
+    // Storing outside the app's transaction would send an event the app may roll back.
+    if (options?.transaction !== undefined)
+      throw new SqliteOutboxError(
+        `outbox ${this.#path}: a SQLite file cannot join your transaction; use @chatgpt-ads/outbox-postgres for transactional enqueue`,
+        'ERR_OUTBOX_NO_TRANSACTIONS',
+      );
     if (CONTROL_CHARACTER.test(record.id) || CONTROL_CHARACTER.test(record.key))
       throw new SqliteOutboxError(
         `outbox ${this.#path}: event id ${JSON.stringify(record.id)} contains a control character; ids must be printable text`,

@@ -56,6 +56,15 @@ describe('SqliteOutbox', () => {
     reopened.close();
   });
 
+  it("refuses to store an event inside the app's transaction, which it cannot join", async () => {
+    const outbox = new SqliteOutbox({ path: join(dir, 'tx.db') });
+    await expect(outbox.append(record(1), { transaction: {} })).rejects.toMatchObject({
+      code: 'ERR_OUTBOX_NO_TRANSACTIONS',
+    });
+    expect(await outbox.size()).toBe(0);
+    outbox.close();
+  });
+
   it('respects the batch limits and its capacity', async () => {
     const outbox = new SqliteOutbox({ path: join(dir, 'b.db'), capacity: 3 });
     for (let i = 0; i < 3; i++) await outbox.append(record(i));
