@@ -1,10 +1,10 @@
+import { defaultSha256, type HashFunction } from './hash.js';
 import {
   type Normalized,
   normalizeEmail,
   normalizeExternalId,
   normalizeName,
   normalizePhone,
-  sha256Hex,
 } from './normalize.js';
 import type { RequestContext } from './request.js';
 import {
@@ -133,10 +133,10 @@ export interface BuildOptions {
   /** Keep the query string and fragment of `source_url`. Default false (origin + path only). */
   keepSourceUrlQuery?: boolean;
   /**
-   * SHA-256 as lowercase hex. Default {@link sha256Hex} (Web Crypto, every runtime). On Node,
-   * `node:crypto` is much cheaper per call for short strings; see the README.
+   * SHA-256 as lowercase hex. Default {@link defaultSha256}: the runtime's synchronous digest where
+   * it has one (Node, Bun, Deno), Web Crypto elsewhere.
    */
-  hash?: (value: string) => string | Promise<string>;
+  hash?: HashFunction;
 }
 
 /**
@@ -460,7 +460,7 @@ async function buildUser(
     warnings.push({ path: 'user', code: 'not_object', message: 'user must be an object; left out' });
     return undefined;
   }
-  const hash = options.hash ?? sha256Hex;
+  const hash = options.hash ?? defaultSha256;
   const phone = (raw: string) =>
     normalizePhone(raw, options.defaultCountry ? { defaultCountry: options.defaultCountry } : {});
   const hashed: Array<

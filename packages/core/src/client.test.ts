@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fakeEndpoint, rejecting } from '../test/fake-endpoint.js';
-import { type ConversionsOptions, createConversions, type Logger } from './client.js';
+import { createConversions } from './client.js';
+import type { ConversionsOptions, Logger } from './config.js';
 import { MemoryOutbox } from './outbox.js';
 
 const context = {
@@ -262,6 +263,29 @@ describe('retries', () => {
     }
     expect([...bytesById.values()].every((set) => set.size === 1)).toBe(true);
     expect(endpoint.requests.some((r) => r.status === 503)).toBe(true);
+  });
+
+  it('dead-letters an event as max_attempts after retry.maxAttempts sends, and says so', async () => {
+    vi.useFakeTimers();
+    const endpoint = fakeEndpoint(() => ({ status: 503, body: { error: 'overloaded' } }));
+    const deadLettered: string[] = [];
+    const { conversions, lines } = client(endpoint, {
+      retry: { maxAttempts: 3 },
+      hooks: { deadLettered: ({ id, reason }) => deadLettered.push(`${id}:${reason}`) },
+    });
+    await conversions.track({ type: 'lead_created', id: 'l1' }, context);
+    const flushed = conversions.flush();
+    await vi.advanceTimersByTimeAsync(60_000);
+    const stats = await flushed;
+    expect(endpoint.requests).toHaveLength(3);
+    expect(stats).toMatchObject({ accepted: 1, queued: 0, delivered: 0, deadLettered: 1, retried: 2 });
+    expect(stats.deadLetteredByReason.max_attempts).toBe(1);
+    expect(deadLettered).toEqual(['l1:max_attempts']);
+    const [letter] = await conversions.deadLetters();
+    expect(letter).toMatchObject({ reason: 'max_attempts', record: { attempts: 3 } });
+    expect(letter?.message).toMatch(/after 3 attempt\(s\); last answer: .*overloaded/);
+    expect(lines.some((line) => line.includes('dead-lettered 1 event(s) as max_attempts'))).toBe(true);
+    await conversions.shutdown();
   });
 
   it('honours Retry-After', async () => {

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import {
-  normalizeEmail,
-  normalizeExternalId,
-  normalizeName,
-  normalizePhone,
-  sha256Hex,
-} from './normalize.js';
+import { defaultSha256, runtimeSha256, sha256Hex } from './hash.js';
+import { normalizeEmail, normalizeExternalId, normalizeName, normalizePhone } from './normalize.js';
+
+describe('the default hash', () => {
+  it('is the runtime digest on Node and Web Crypto on the edge, with the same digests', async () => {
+    const onEdge = typeof (globalThis as { EdgeRuntime?: unknown }).EdgeRuntime === 'string';
+    expect(runtimeSha256() === undefined).toBe(onEdge);
+    expect(defaultSha256 === sha256Hex).toBe(onEdge);
+    for (const value of ['alex@example.com', 'josé', '', '\u{1F600}']) {
+      expect(await defaultSha256(value)).toBe(await sha256Hex(value));
+    }
+  });
+});
 
 describe('sha256Hex', () => {
   it('hashes the UTF-8 bytes as lowercase hex (reference §7 table)', async () => {

@@ -14,22 +14,6 @@ export type Normalized =
   | { ok: false; dropped?: false; code: IssueCode; message: string };
 
 const DROPPED = { ok: false, dropped: true } as const;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const encoder = new TextEncoder();
-
-/**
- * Lowercase hex SHA-256 of the UTF-8 bytes of `value`, through Web Crypto (works in Node, Edge,
- * Deno, Bun and workers, hence async).
- *
- * @example
- * await sha256Hex('alex@example.com'); // '6db61e6d…36f14110'
- */
-export async function sha256Hex(value: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value)));
-  let hex = '';
-  for (const byte of digest) hex += HEX[byte];
-  return hex;
-}
 
 /**
  * Email: trim, then lowercase. Dots and `+tags` stay.

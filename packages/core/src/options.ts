@@ -308,6 +308,7 @@ export function checkConversionsOptions(
         baseDelayMs: durationMs,
         maxDelayMs: durationMs,
         timeoutMs: durationMs,
+        maxAttempts: integerFrom(1),
       }),
     outbox: (value, path) => {
       for (const method of [

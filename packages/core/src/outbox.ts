@@ -25,7 +25,7 @@ export interface OutboxRecord {
  * @example
  * const reason: DeadLetterReason = 'stale';
  */
-export type DeadLetterReason = 'invalid' | 'stale' | 'too_large';
+export type DeadLetterReason = 'invalid' | 'stale' | 'too_large' | 'max_attempts';
 
 /**
  * An event that will not be sent again unless replayed, with the reason and the endpoint's message.

@@ -1,6 +1,7 @@
 // What a process that exits right after shutdown() leaves behind for the others sharing its outbox.
 import { describe, expect, it } from 'vitest';
-import { createConversions, type Logger } from './client.js';
+import { createConversions } from './client.js';
+import type { Logger } from './config.js';
 import { MemoryOutbox, type Outbox, type OutboxRecord } from './outbox.js';
 
 const context = { consent: 'granted' as const, sourceUrl: 'https://shop.example/' };

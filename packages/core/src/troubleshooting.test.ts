@@ -2,7 +2,8 @@
 // page tells the reader to look for are the ones the library gives.
 import { describe, expect, it } from 'vitest';
 import { fakeEndpoint } from '../test/fake-endpoint.js';
-import { type ConversionsOptions, createConversions, type Logger } from './client.js';
+import { createConversions } from './client.js';
+import type { ConversionsOptions, Logger } from './config.js';
 
 function setup(overrides: Partial<ConversionsOptions> = {}, endpoint = fakeEndpoint()) {
   const lines: string[] = [];

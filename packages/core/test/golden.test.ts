@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildEvent } from '../src/build.js';
-import {
-  normalizeEmail,
-  normalizeExternalId,
-  normalizeName,
-  normalizePhone,
-  sha256Hex,
-} from '../src/normalize.js';
+import { sha256Hex } from '../src/hash.js';
+import { normalizeEmail, normalizeExternalId, normalizeName, normalizePhone } from '../src/normalize.js';
 import golden from './golden-vectors.json';
 
 type Vector = {

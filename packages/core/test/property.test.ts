@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildEvent, type ConversionInput } from '../src/build.js';
 import { createConversions } from '../src/client.js';
-import { sha256Hex } from '../src/normalize.js';
+import { sha256Hex } from '../src/hash.js';
 import { EVENT_TYPES } from '../src/schema.js';
 import { validateEnvelope, validateEvent } from '../src/validate.js';
 import { fakeEndpoint } from './fake-endpoint.js';

@@ -22,7 +22,15 @@ describe('core stays runtime-neutral', () => {
         /from\s+['"](fs|path|crypto|http|https|net|os|buffer|stream|util|events|child_process)['"]/,
       );
       expect(code).not.toMatch(/\bBuffer\b/);
-      expect(code).not.toMatch(/\bprocess\./);
+      // One reach into the runtime, on purpose: hash.ts asks the global object for node:crypto's
+      // synchronous digest through getBuiltinModule when the runtime offers it (no import, no bundler shim).
+      const runtimeProbe =
+        file === 'hash.ts'
+          ? code
+              .replace("global.process?.getBuiltinModule?.('node:crypto')", '')
+              .replace('process?: { getBuiltinModule?:', '')
+          : code;
+      expect(runtimeProbe).not.toMatch(/\bprocess\b/);
       expect(code).not.toMatch(/\b__dirname\b/);
     });
   }

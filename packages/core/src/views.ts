@@ -1,0 +1,165 @@
+import { type ConversionInput, createEventId } from './build.js';
+import type { ResolvedOptions } from './config.js';
+import { appDecision, type ConsentDecision, type ConsentState, consentAllows } from './consent.js';
+import { readOpprefFromUrl } from './cookies.js';
+import type { Intake, TrackOptions, TrackResult } from './intake.js';
+import { type PixelOptions, renderPixel, renderPixelCode } from './pixel.js';
+import type { Reporter } from './report.js';
+import { type IncomingRequest, type RequestContext, type RequestReading, readRequest } from './request.js';
+
+/**
+ * Options of {@link Conversions.forRequest}.
+ *
+ * @example
+ * conversions.forRequest(incoming, { consent: session.adConsent, nonce: () => res.locals.cspNonce });
+ */
+export interface ForRequestOptions {
+  /** The app's own answer for this visitor; it decides before any cookie or header is read. */
+  consent?: ConsentState;
+  /** The response's CSP nonce, read when the pixel is rendered. */
+  nonce?: () => string | undefined;
+  /** Use this event id instead of a fresh one (e.g. an order id known up front). */
+  eventId?: string;
+}
+
+/**
+ * One request's view of the client, as adapters expose it (`req.chatgptAds` in Express).
+ *
+ * @example
+ * const ads = conversions.forRequest(incoming);
+ * await ads.track({ type: 'lead_created' });   // id: ads.eventId
+ * html += ads.pixel({ type: 'lead_created' });   // event_id: ads.eventId
+ */
+export interface RequestConversions {
+  readonly context: RequestContext;
+  readonly consent: ConsentDecision;
+  /** `Set-Cookie` values the response must carry (written by adapters). */
+  readonly setCookies: readonly string[];
+  /** The id of this request's conversion: `track` and `pixel` use it unless given another. */
+  readonly eventId: string;
+  track(input: ConversionInput, options?: TrackOptions): Promise<TrackResult>;
+  /** The pixel snippet, measuring `event` (if given) with `event_id` = its id or {@link eventId}. */
+  pixel(event?: PixelEventInput, options?: { nonce?: string }): string;
+  /** The same snippet's JavaScript without the `<script>` tag, for frameworks that render the tag. */
+  pixelCode(event?: PixelEventInput): string;
+}
+
+/**
+ * The event a page's pixel measures; `id` defaults to the request's event id.
+ *
+ * @example
+ * const event: PixelEventInput = { type: 'order_created', data: { amount: 12999, currency: 'USD' } };
+ */
+export type PixelEventInput = Omit<NonNullable<PixelOptions['event']>, 'id'> & { id?: string };
+
+/**
+ * The per-request side of a client: reads a request with the client's consent and cookie settings,
+ * and binds `track` and the pixel to one event id. Adapters reach it through `conversions.forRequest`.
+ *
+ * @example
+ * const views = requestViews(settings, report, intake);
+ * const ads = views.forRequest(fromWebRequest(request));
+ */
+export function requestViews(
+  settings: ResolvedOptions,
+  report: Reporter,
+  intake: Pick<Intake, 'track'>,
+): {
+  forRequest(incoming: IncomingRequest, options?: ForRequestOptions): RequestConversions;
+  pixel(options: Omit<PixelOptions, 'pixelId'>): string;
+} {
+  const { mode, pixelId } = settings;
+
+  // Why a landing's click id was not stored: said once per reason (no PII, no value).
+  function explainCapture(incoming: IncomingRequest, reading: RequestReading): void {
+    for (const issue of reading.refused)
+      report.explain(
+        `capture:${issue.code}`,
+        `${issue.path} not stored: ${issue.message} (over 2,048 characters, or spaces, ';', ',' or '"')`,
+      );
+    if (consentAllows(mode, reading.consent.state)) return;
+    if (
+      typeof incoming.url !== 'string' ||
+      !incoming.url.includes('oppref=') ||
+      readOpprefFromUrl(incoming.url) === undefined
+    )
+      return;
+    report.explain(
+      `capture:${reading.consent.state}`,
+      reading.consent.state === 'denied'
+        ? `oppref not stored: consent denied (${reading.consent.source}), as required`
+        : `oppref not stored: no consent signal under ${mode} — the landing's click id is dropped until the visitor consents ` +
+            '(see docs/troubleshooting.md)',
+    );
+  }
+
+  // The client's pixel settings under the caller's: mode, script (the stand-in off OpenAI), debug.
+  function pixelSettings(given: Omit<PixelOptions, 'pixelId'>): PixelOptions {
+    return {
+      mode,
+      ...settings.pixel,
+      onDropped: (paths) =>
+        report.explain(
+          'pixel-dropped',
+          `pixel: left out ${paths.join(', ')} (server-only fields the pixel does not accept); the server event keeps them`,
+        ),
+      ...given,
+      pixelId,
+    };
+  }
+
+  function readWith(incoming: IncomingRequest, answer?: ConsentState): RequestReading {
+    const decided = appDecision(answer);
+    if (decided?.source === 'app:invalid')
+      report.explain(
+        'app-consent-invalid',
+        "the app's consent answer is not 'granted', 'denied' or 'unknown'; read as a denial",
+      );
+    const { resolvers } = settings;
+    return readRequest(incoming, {
+      consent: {
+        mode,
+        resolvers: decided && decided.state !== 'unknown' ? [() => decided, ...resolvers] : resolvers,
+      },
+      ...(settings.cookie ? { cookie: settings.cookie } : {}),
+    });
+  }
+
+  function forRequest(incoming: IncomingRequest, requestOptions: ForRequestOptions = {}): RequestConversions {
+    const reading = readWith(incoming, requestOptions.consent);
+    explainCapture(incoming, reading);
+    const eventId = requestOptions.eventId ?? createEventId();
+    const withEventId = <T extends { id?: string }>(event: T | undefined) =>
+      event ? { event: { ...event, id: event.id ?? eventId } } : {};
+    return {
+      context: reading.context,
+      consent: reading.consent,
+      setCookies: reading.setCookies,
+      eventId,
+      // The view's own defaulting runs inside track's guarantee too: any input gets a status.
+      track: async (input, trackOptions) => {
+        let withId: ConversionInput;
+        try {
+          withId = { ...input, id: input?.id ?? eventId };
+        } catch {
+          withId = input;
+        }
+        return intake.track(withId, reading.context, trackOptions);
+      },
+      pixel: (event, pixelOptions = {}) => {
+        const nonce = pixelOptions.nonce ?? requestOptions.nonce?.();
+        return renderPixel(
+          pixelSettings({
+            consent: reading.consent.state,
+            ...withEventId(event),
+            ...(nonce ? { nonce } : {}),
+          }),
+        );
+      },
+      pixelCode: (event) =>
+        renderPixelCode(pixelSettings({ consent: reading.consent.state, ...withEventId(event) })),
+    };
+  }
+
+  return { forRequest, pixel: (options) => renderPixel(pixelSettings(options)) };
+}
