@@ -1,20 +1,23 @@
 // Core's Node layer: what every adapter running on Node needs and none should write again. It
 // lives outside src/, which stays runtime-neutral (Web standards only).
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { IncomingRequest } from '../src/request.js';
+import { runtimeSha256 } from '../src/hash.js';
+import { type IncomingRequest, pageUrl } from '../src/request.js';
 
 /**
- * SHA-256 as lowercase hex through `node:crypto`: synchronous and about fifty times cheaper per
- * call than Web Crypto for short strings. Pass it as the client's `hash`.
+ * SHA-256 as lowercase hex through `node:crypto`: synchronous and far cheaper per call than Web
+ * Crypto for short strings. The client already uses it by default on Node; it is here for code
+ * that hashes identifiers itself (e.g. the CLI's pre-hashed columns).
  *
  * @example
  * import { nodeSha256 } from '@chatgpt-ads/core/node';
- * createConversions({ pixelId, apiKey, hash: nodeSha256 });
+ * nodeSha256('alex@example.com'); // '6db61e6d…36f14110'
  */
-export function nodeSha256(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
-}
+export const nodeSha256: (value: string) => string =
+  runtimeSha256() ??
+  (() => {
+    throw new Error('node:crypto is not available in this runtime');
+  });
 
 /**
  * A Node request as Express and NestJS (Express platform) give it: `ip`, `protocol` and
@@ -40,14 +43,13 @@ export function fromNodeRequest(req: NodeRequest, options: { trustProxy?: boolea
     const value = req.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   };
-  const forwarded = (name: string) =>
-    options.trustProxy ? header(name)?.split(',')[0]?.trim() || undefined : undefined;
+  const trustProxy = options.trustProxy === true;
   const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-  const protocol = req.protocol ?? forwarded('x-forwarded-proto') ?? (encrypted ? 'https' : 'http');
-  const host = forwarded('x-forwarded-host') ?? header('host') ?? 'localhost';
-  const ip = req.ip ?? forwarded('x-forwarded-for') ?? req.socket?.remoteAddress;
+  const protocol = req.protocol ?? (encrypted ? 'https' : 'http');
+  const forwardedFor = trustProxy ? header('x-forwarded-for')?.split(',')[0]?.trim() || undefined : undefined;
+  const ip = req.ip ?? forwardedFor ?? req.socket?.remoteAddress;
   return {
-    url: `${protocol}://${host}${req.originalUrl ?? req.url ?? '/'}`,
+    url: pageUrl({ path: req.originalUrl ?? req.url ?? '/', header, protocol, trustProxy }),
     header,
     ...(ip ? { ip } : {}),
   };

@@ -94,10 +94,12 @@ export {
 export {
   fromWebRequest,
   type IncomingRequest,
+  pageUrl,
   type RequestContext,
   type RequestOptions,
   type RequestReading,
   readRequest,
+  type ServedRequest,
 } from './request.js';
 export type {
   ActionSource,

@@ -124,6 +124,41 @@ export function fromWebRequest(request: Request, ip?: string): IncomingRequest {
 }
 
 /**
+ * How a server saw a request, for {@link pageUrl}: its path with the query, the protocol it was
+ * served over (the framework's, when it resolved one under its proxy rules), and its headers.
+ *
+ * @example
+ * const seen: ServedRequest = { path: '/?oppref=x', header: (n) => headers[n], trustProxy: false };
+ */
+export interface ServedRequest {
+  /** Path and query exactly as requested (`/landing?oppref=…`), never re-encoded. */
+  path: string;
+  header(name: string): string | undefined;
+  /** The protocol the framework resolved (`'https'`), or the socket's; default `'http'`. */
+  protocol?: string;
+  /** The connection comes from your own proxy: its `X-Forwarded-Proto` / `X-Forwarded-Host` count. */
+  trustProxy: boolean;
+}
+
+/**
+ * The one rule for the page URL the visitor saw, shared by every adapter: the first
+ * `X-Forwarded-Proto` / `X-Forwarded-Host` value when the connection comes from your own proxy
+ * (forwarded headers from anyone else are ignored), else the protocol the server saw and the Host
+ * header. The path is kept byte for byte, so the click id in it is too.
+ *
+ * @example
+ * pageUrl({ path: '/?oppref=Zw==', header: () => 'shop.example', protocol: 'https', trustProxy: false });
+ * // 'https://shop.example/?oppref=Zw=='
+ */
+export function pageUrl(request: ServedRequest): string {
+  const forwarded = (name: string) =>
+    request.trustProxy ? request.header(name)?.split(',')[0]?.trim() || undefined : undefined;
+  const protocol = forwarded('x-forwarded-proto') ?? request.protocol ?? 'http';
+  const host = forwarded('x-forwarded-host') ?? request.header('host') ?? 'localhost';
+  return `${protocol}://${host}${request.path.startsWith('/') ? request.path : `/${request.path}`}`;
+}
+
+/**
  * The bare client address from what a socket or a proxy header gives: some load balancers append
  * the port (`203.0.113.7:51234`, `[2001:db8::1]:443`), and Node reports IPv4 clients of a
  * dual-stack socket as `::ffff:a.b.c.d`. The API wants the address itself.

@@ -19,10 +19,11 @@ const policy: RetryPolicy = { baseDelayMs: 500, maxDelayMs: 60_000, maxAttempts:
 const state: DecisionState = { failures: 0, jitter: 0.5, isolate: true };
 
 const delivered: SendOutcome = { kind: 'delivered', status: 200 };
+const INVALID = 'events[1].data.currency: unknown currency';
 const invalid = (eventIndexes: number[] = []): SendOutcome => ({
   kind: 'invalid',
   status: 400,
-  message: 'events[1].data.currency: unknown currency',
+  message: INVALID,
   eventIndexes,
 });
 const tooLarge: SendOutcome = { kind: 'too_large', status: 413, message: 'Payload Too Large' };
@@ -53,13 +54,13 @@ describe('the retry policy', () => {
       {},
       { action: 'split', groups: [[c], [a, b, d]] },
     ],
-    ['400 naming nobody bisects', invalid(), four, {}, { action: 'bisect', message: invalid().message }],
+    ['400 naming nobody bisects', invalid(), four, {}, { action: 'bisect', message: INVALID }],
     [
       '400 on one event dead-letters it as invalid',
       invalid([0]),
       [a!],
       {},
-      { action: 'deadLetter', reason: 'invalid', message: invalid().message },
+      { action: 'deadLetter', reason: 'invalid', message: INVALID },
     ],
     [
       '400 inside a bisection step is left to the search',

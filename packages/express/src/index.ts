@@ -10,7 +10,7 @@ import {
   splitOptions,
   withEnvironment,
 } from '@chatgpt-ads/core';
-import { fromNodeRequest, nodeSha256 } from '@chatgpt-ads/core/node';
+import { fromNodeRequest } from '@chatgpt-ads/core/node';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
@@ -134,7 +134,6 @@ function clientOf(options: ChatgptAdsOptions): Conversions {
     'nonce',
   ]);
   checkKeys(own, '', ADAPTER_RULES);
-  if ((client as ConversionsOptions).hash === undefined) (client as ConversionsOptions).hash = nodeSha256;
   // Options not given in code come from CHATGPT_ADS_PIXEL_ID, CHATGPT_ADS_API_KEY, CHATGPT_ADS_ENDPOINT
   // and CHATGPT_ADS_DEBUG; nothing falls back to a default key or endpoint.
   return createConversions(withEnvironment(client as ConversionsOptions, process.env));

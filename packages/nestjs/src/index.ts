@@ -16,7 +16,7 @@ import {
   type TrackResult,
   withEnvironment,
 } from '@chatgpt-ads/core';
-import { appendSetCookies, fromNodeRequest, nodeSha256 } from '@chatgpt-ads/core/node';
+import { appendSetCookies, fromNodeRequest } from '@chatgpt-ads/core/node';
 import {
   applyDecorators,
   type CallHandler,
@@ -291,7 +291,6 @@ function clientFrom(options: ChatgptAdsModuleOptions): Conversions {
     return (client as { conversions: Conversions }).conversions;
   }
   const clientOptions = client as ConversionsOptions;
-  if (clientOptions.hash === undefined) clientOptions.hash = nodeSha256;
   return createConversions(withEnvironment(clientOptions, process.env));
 }
 

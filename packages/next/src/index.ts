@@ -9,6 +9,7 @@ import {
   type IncomingRequest,
   optionChecks,
   type PixelEventInput,
+  pageUrl,
   type RequestConversions,
   splitOptions,
   type TrackResult,
@@ -64,20 +65,9 @@ export interface NextConversions {
   Pixel(props: { event?: PixelEventInput & { id: string } }): Promise<ReactElement>;
 }
 
-// Node's own SHA-256 costs about a microsecond a call, Web Crypto's about fifty. Reached through
-// process.getBuiltinModule so that this module still loads in the Edge runtime (which keeps Web Crypto).
-function fastestHash(): ((value: string) => string) | undefined {
-  if (typeof (globalThis as { EdgeRuntime?: unknown }).EdgeRuntime === 'string') return undefined;
-  try {
-    const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-      ?.getBuiltinModule;
-    const crypto = getBuiltin?.('node:crypto') as typeof import('node:crypto') | undefined;
-    if (!crypto?.createHash) return undefined;
-    return (value) => crypto.createHash('sha256').update(value, 'utf8').digest('hex');
-  } catch {
-    return undefined; // a runtime that forbids it keeps Web Crypto
-  }
-}
+// Next's own server fills X-Forwarded-Proto and -Host for every request it serves, so they count.
+const siteRoot = (h: Headers): string =>
+  pageUrl({ path: '/', header: (name) => h.get(name) ?? undefined, trustProxy: true });
 
 const forwardedFor = (h: Headers): string | undefined =>
   h.get('x-forwarded-for')?.split(',')[0]?.trim() || undefined;
@@ -95,13 +85,10 @@ const forwardedFor = (h: Headers): string | undefined =>
  * });
  */
 export function createNextConversions(options: NextConversionsOptions = {}): NextConversions {
-  const hash = fastestHash();
   const { own, client: clientOptions } = splitOptions(options ?? {}, ['clientIp', 'consentFromHeaders']);
   checkKeys(own, '', { clientIp: optionChecks.function, consentFromHeaders: optionChecks.function });
   const givenClientIp = own.clientIp as NextConversionsOptions['clientIp'];
   const consentFromHeaders = own.consentFromHeaders as NextConversionsOptions['consentFromHeaders'];
-  if (hash && (clientOptions as ConversionsOptions).hash === undefined)
-    (clientOptions as ConversionsOptions).hash = hash;
   // Made on first use: `next build` imports this module to collect page data, where no secret is
   // set (and should not be). A missing pixel id or key is then an error at the first request.
   checkConversionsOptions(withEnvironment(clientOptions, process.env), [], { credentials: 'later' });
@@ -158,16 +145,13 @@ export function createNextConversions(options: NextConversionsOptions = {}): Nex
     async trackConversion(input) {
       const h = await headers();
       // A server action posts to the page it runs on, which the browser names in Referer.
-      const host = h.get('x-forwarded-host') ?? h.get('host') ?? 'localhost';
-      const page = h.get('referer') ?? `${h.get('x-forwarded-proto') ?? 'https'}://${host}/`;
-      const result = await viewOf(page, h).track(input);
+      const result = await viewOf(h.get('referer') ?? siteRoot(h), h).track(input);
       flushAfterResponse();
       return result;
     },
     async Pixel({ event }) {
       const h = await headers();
-      const host = h.get('x-forwarded-host') ?? h.get('host') ?? 'localhost';
-      const view = viewOf(`${h.get('x-forwarded-proto') ?? 'http'}://${host}/`, h);
+      const view = viewOf(siteRoot(h), h);
       const nonce = h.get('x-nonce') ?? undefined;
       // The client's own snippet (mode, script, debug), only without the tag: PixelScript renders it.
       const code = view.pixelCode(event);

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkIntegrationSource, type Issue, validateEnvelope, validateEvent } from '@chatgpt-ads/core';
+import type { Issue } from '@chatgpt-ads/core';
+import { checkIntegrationSource, validateEnvelope, validateEvent } from '@chatgpt-ads/core/wire';
 import { type Fault, FaultPlan } from './faults.js';
 import { INSPECTOR_CSP, INSPECTOR_HTML } from './inspector.js';
 import { PIXEL_SCRIPT } from './pixel-script.js';

@@ -1,4 +1,5 @@
-import { dedupKey, type Issue } from '@chatgpt-ads/core';
+import type { Issue } from '@chatgpt-ads/core';
+import { dedupKey } from '@chatgpt-ads/core/wire';
 
 /**
  * Where an event came from, as OpenAI's monitoring endpoint names it.

@@ -1,4 +1,5 @@
-import { DEFAULT_ENDPOINT, ENVIRONMENT, postEvents } from '@chatgpt-ads/core';
+import { DEFAULT_ENDPOINT, ENVIRONMENT } from '@chatgpt-ads/core';
+import { postEvents } from '@chatgpt-ads/core/wire';
 import {
   type CliIO,
   CONNECTION_FLAGS,

@@ -19,11 +19,10 @@ import {
   ConversionsConfigError,
   createConversions,
   type EventType,
-  MAX_EVENT_AGE_MS,
-  STALE_MARGIN_MS,
   toMinorUnits,
   type UserInput,
 } from '@chatgpt-ads/core';
+import { MAX_EVENT_AGE_MS, STALE_MARGIN_MS } from '@chatgpt-ads/core/wire';
 import { parse } from 'csv-parse';
 import {
   type CliIO,
