@@ -13,6 +13,7 @@ export default packageTests({
       { find: /^@nestjs\/common$/, replacement: `${nest('@nestjs/common')}/index.js` },
       { find: /^@nestjs\/core$/, replacement: `${nest('@nestjs/core')}/index.js` },
       { find: /^@nestjs\/testing$/, replacement: `${nest('@nestjs/testing')}/index.js` },
+      { find: /^@nestjs\/platform-fastify$/, replacement: `${nest('@nestjs/platform-fastify')}/index.js` },
     ],
   },
   test: { include: ['test/**/*.test.ts', '../../packages/nestjs/test/module.test.ts'] },

@@ -130,9 +130,9 @@ export class ChatgptAdsService implements OnApplicationShutdown {
    * Inside a request, `input.id` defaults to the request's event id.
    */
   track(input: ConversionInput, from?: Request | RequestContext): Promise<TrackResult> {
-    const fromRequest = from && 'chatgptAds' in from ? (from as Request).chatgptAds : undefined;
+    const fromRequest = viewOf(from);
     if (fromRequest) return fromRequest.track(input);
-    if (from) return this.conversions.track(input, from as RequestContext);
+    if (from && !isRequest(from)) return this.conversions.track(input, from as RequestContext);
     const current = this.store.getStore();
     return current ? current.track(input) : this.conversions.track(input);
   }
@@ -152,7 +152,11 @@ export class ChatgptAdsService implements OnApplicationShutdown {
   }
 }
 
-/** Captures oppref and consent on every request (the Express adapter), inside the request store. */
+/**
+ * Captures oppref and consent on every request, inside the request store. Nest runs middleware on
+ * the Express platform's request and response, and on the Fastify platform's Node request and
+ * response (`req.raw` / `reply.raw` in a handler).
+ */
 @Injectable()
 export class ChatgptAdsMiddleware implements NestMiddleware {
   constructor(
@@ -244,8 +248,21 @@ export function TrackConversion<T = unknown>(
  * thanks(@ConversionId() eventId: string) { return { eventId }; }
  */
 export const ConversionId = createParamDecorator((_data: unknown, context: ExecutionContext) => {
-  return context.switchToHttp().getRequest<Request>().chatgptAds?.eventId;
+  return viewOf(context.switchToHttp().getRequest())?.eventId;
 });
+
+// The view the middleware attached: on the Express platform to the request handlers get, on the
+// Fastify platform (middleware runs on Node's own request) to that request's `raw`.
+function viewOf(from: unknown): RequestConversions | undefined {
+  const request = from as
+    | { chatgptAds?: RequestConversions; raw?: { chatgptAds?: RequestConversions } }
+    | undefined;
+  return request?.chatgptAds ?? request?.raw?.chatgptAds;
+}
+
+function isRequest(from: object): boolean {
+  return 'headers' in from && ('raw' in from || 'socket' in from);
+}
 
 // The options stay in Nest's container, where anyone may print them: the container holds a copy
 // whose key is not enumerable (the caller's own object is left as it is).

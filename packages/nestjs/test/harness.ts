@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, HttpCode, Inject, Post, Redirect } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { ConformanceHarness } from '@tooling/conformance';
 import {
@@ -43,7 +44,7 @@ class ConformanceController {
   }
 }
 
-export function nestHarness(name: string): ConformanceHarness {
+export function nestHarness(name: string, platform: 'express' | 'fastify' = 'express'): ConformanceHarness {
   return {
     name,
     async start(options) {
@@ -51,7 +52,10 @@ export function nestHarness(name: string): ConformanceHarness {
         imports: [ChatgptAdsModule.forRoot(options)],
         controllers: [ConformanceController],
       }).compile();
-      const app = moduleRef.createNestApplication({ logger: false });
+      const app =
+        platform === 'fastify'
+          ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+          : moduleRef.createNestApplication({ logger: false });
       await app.listen(0, '127.0.0.1');
       const { port } = app.getHttpServer().address() as AddressInfo;
       return {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { type Sandbox, startSandbox } from '@chatgpt-ads/sandbox';
 import type { INestApplication } from '@nestjs/common';
 import { Controller, Get, HttpCode, Inject, Injectable, Module, Post, Req } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { Request } from 'express';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -63,11 +64,13 @@ class OrdersController {
   }
 
   @Get('thanks')
-  thanks(@ConversionId() eventId: string, @Req() req: Request) {
+  thanks(@ConversionId() eventId: string, @Req() req: Request & { raw?: Request }) {
+    // Express platform: the request itself; Fastify platform: its Node request.
+    const view = req.chatgptAds ?? req.raw?.chatgptAds;
     return {
       eventId,
       pixel: this.ads.pixel({ type: 'order_created' }),
-      same: req.chatgptAds.eventId === eventId,
+      same: view?.eventId === eventId,
     };
   }
 }
@@ -79,12 +82,18 @@ class FeatureService {
 @Module({ providers: [FeatureService], exports: [FeatureService] })
 class FeatureModule {}
 
-async function boot(root: ReturnType<typeof ChatgptAdsModule.forRoot>, extra: { imports?: unknown[] } = {}) {
+async function boot(
+  root: ReturnType<typeof ChatgptAdsModule.forRoot>,
+  extra: { imports?: unknown[]; platform?: 'express' | 'fastify' } = {},
+) {
   const moduleRef = await Test.createTestingModule({
     imports: [root, ...((extra.imports as never[]) ?? [])],
     controllers: [OrdersController],
   }).compile();
-  app = moduleRef.createNestApplication({ logger: false });
+  app =
+    extra.platform === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
   return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
 }
@@ -121,27 +130,29 @@ describe('@chatgpt-ads/nestjs', () => {
     expect(sandbox.events().map((e) => [e.pixelId, e.event.id])).toEqual([['px_async', 'async_1']]);
   });
 
-  it('@TrackConversion sends when the handler succeeds and never when it throws', async () => {
-    const url = await boot(ChatgptAdsModule.forRoot(options()));
-    expect((await fetch(`${url}/orders/ok?ref=1`, { method: 'POST' })).status).toBe(200);
-    expect((await fetch(`${url}/orders/fail`, { method: 'POST' })).status).toBe(500);
-    await app!.close();
-    app = undefined;
-    expect(sandbox.events().map((e) => e.event)).toEqual([
-      expect.objectContaining({
-        id: 'order_ok',
-        data: { type: 'contents', amount: 4200, currency: 'USD' },
-        source_url: expect.stringMatching(/\/orders\/ok$/),
-      }),
-    ]);
-  });
+  for (const platform of ['express', 'fastify'] as const)
+    it(`@TrackConversion sends when the handler succeeds and never when it throws (${platform} platform)`, async () => {
+      const url = await boot(ChatgptAdsModule.forRoot(options()), { platform });
+      expect((await fetch(`${url}/orders/ok?ref=1`, { method: 'POST' })).status).toBe(200);
+      expect((await fetch(`${url}/orders/fail`, { method: 'POST' })).status).toBe(500);
+      await app!.close();
+      app = undefined;
+      expect(sandbox.events().map((e) => e.event)).toEqual([
+        expect.objectContaining({
+          id: 'order_ok',
+          data: { type: 'contents', amount: 4200, currency: 'USD' },
+          source_url: expect.stringMatching(/\/orders\/ok$/),
+        }),
+      ]);
+    });
 
-  it('@ConversionId gives the request event id, the one the pixel measures', async () => {
-    const url = await boot(ChatgptAdsModule.forRoot(options()));
-    const body = await (await fetch(`${url}/orders/thanks`)).json();
-    expect(body.same).toBe(true);
-    expect(body.pixel).toContain(`"event_id":"${body.eventId}"`);
-  });
+  for (const platform of ['express', 'fastify'] as const)
+    it(`@ConversionId gives the request event id, the one the pixel measures (${platform} platform)`, async () => {
+      const url = await boot(ChatgptAdsModule.forRoot(options()), { platform });
+      const body = await (await fetch(`${url}/orders/thanks`)).json();
+      expect(body.same).toBe(true);
+      expect(body.pixel).toContain(`"event_id":"${body.eventId}"`);
+    });
 
   it('the service works outside a request with an explicit context, and skips without consent', async () => {
     await boot(ChatgptAdsModule.forRoot({ ...options(), consent: { mode: 'opt-in' } }));
