@@ -296,6 +296,7 @@ export class SqliteOutbox implements Outbox {
       throw new SqliteOutboxError(
         `outbox ${this.#path}: a SQLite file cannot join your transaction; use @chatgpt-ads/outbox-postgres for transactional enqueue`,
         'ERR_OUTBOX_NO_TRANSACTIONS',
+        this.#path,
       );
     if (CONTROL_CHARACTER.test(record.id) || CONTROL_CHARACTER.test(record.key))
       throw new SqliteOutboxError(
