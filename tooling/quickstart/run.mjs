@@ -190,7 +190,7 @@ async function check(name, dir, scenario, command = ['dist/app.js']) {
 }
 
 // Runs one compiled README block with the sandbox as its endpoint; `arrived` judges the events.
-async function runBlock(dir, file, arrived) {
+async function runBlock(dir, file, arrived, env = {}) {
   const { startSandbox } = await import(
     pathToFileURL(join(dir, 'node_modules/@chatgpt-ads/sandbox/dist/index.js')).href
   );
@@ -205,6 +205,7 @@ async function runBlock(dir, file, arrived) {
         CHATGPT_ADS_PIXEL_ID: 'px_docs',
         CHATGPT_ADS_API_KEY: 'sk_docs',
         CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
+        ...env,
       },
     });
     const code = await new Promise((resolve) => {
@@ -293,6 +294,8 @@ try {
     'rxjs@^7',
     '@shopify/shopify-api@13.1.0',
     '@iabtechlabtcf/core',
+    'pg@^8.23.1',
+    '@types/pg@^8.23.1',
     ...tools,
   ]);
   const markdown = [
@@ -321,6 +324,26 @@ try {
   await runBlock(docs, 'packages-outbox-sqlite-README-md-1.js', (events) =>
     events.some((e) => e.event.id === 'lead_42'),
   );
+  // The PostgreSQL outbox's Usage and transactional examples, on a throwaway server (the machine's
+  // binaries as an unprivileged user, or PGlite; tooling/postgres prints which).
+  const { startPostgres } = await import('../postgres/index.js');
+  const postgres = await startPostgres();
+  try {
+    for (const [index, id] of [
+      [1, 'lead_42'],
+      [2, 'order_1001'],
+    ]) {
+      const database = await postgres.createDatabase(`quickstart_${index}`);
+      await runBlock(
+        docs,
+        `packages-outbox-postgres-README-md-${index}.js`,
+        (events) => events.some((e) => e.event.id === id),
+        { DATABASE_URL: database },
+      );
+    }
+  } finally {
+    await postgres.stop();
+  }
   console.log(
     `ok   documentation blocks type-check (tsc --strict): ${counts.join(', ')}; the Next.js README's file blocks build as the app below`,
   );
