@@ -6,7 +6,7 @@ import pg from 'pg';
  * Why the outbox could not do what was asked. `code` is PostgreSQL's SQLSTATE (`42501` for a missing
  * privilege, `53100` for a full disk, …), a network error code (`ECONNREFUSED`), or one the outbox sets
  * itself: `ERR_OUTBOX_OPTIONS`, `ERR_OUTBOX_INVALID_ID`, `ERR_OUTBOX_TRANSACTION`, `ERR_OUTBOX_ENCODING`,
- * `ERR_OUTBOX_CLOSED`. The message names the table and what to change, never the password.
+ * `ERR_OUTBOX_CLOSED`, `ERR_OUTBOX_MISSING`. The message names the table and what to change, never the password.
  *
  * @example
  * try {
@@ -79,6 +79,12 @@ export interface PostgresOutboxOptions {
   retryMs?: number;
   /** Clock for leases and pruning, for tests. Default: the database server's clock, shared by the whole fleet. */
   now?: () => number;
+  /**
+   * Create the table when it is missing. Default true. `false` (tools that only inspect an existing
+   * outbox) makes every operation fail with `ERR_OUTBOX_MISSING` instead: a wrong database or table
+   * name never creates an empty outbox.
+   */
+  create?: boolean;
 }
 
 interface Row {
@@ -181,6 +187,7 @@ export class PostgresOutbox implements Outbox {
   readonly #wakeDelayMs: number;
   readonly #retryMs: number;
   readonly #now: (() => number) | undefined;
+  readonly #create: boolean;
   #ready: Promise<void> | undefined;
   #closed = false;
   #appendsSinceCount = 0;
@@ -232,6 +239,7 @@ export class PostgresOutbox implements Outbox {
     const poolSize = positive('poolSize', options.poolSize, 4, 1);
     this.#notify = options.notify ?? true;
     this.#now = options.now;
+    this.#create = options.create ?? true;
     this.#t = `"${this.#schema}"."${this.#table}"`;
     this.#channel = `chatgpt_ads_outbox_${(hash32(`${this.#schema}.${this.#table}`) >>> 0).toString(16)}`;
     this.#connectionString = options.connectionString;
@@ -360,6 +368,14 @@ export class PostgresOutbox implements Outbox {
     const s = `"${this.#schema}"`;
     const name = this.#table;
     await this.#transaction(async (client) => {
+      if (!this.#create) {
+        const found = await client.query('SELECT to_regclass($1) AS t', [t]);
+        if (found.rows[0]?.t === null)
+          throw new PostgresOutboxError(
+            `outbox ${t}: no such table in this database; check the connection string, schema and table`,
+            'ERR_OUTBOX_MISSING',
+          );
+      }
       await client.query('SELECT pg_advisory_xact_lock($1, $2)', [
         LOCK_CLASS,
         hash32(`${this.#schema}.${name}`),

@@ -60,6 +60,13 @@ describe('PostgresOutbox', () => {
     });
   });
 
+  it('with create: false, refuses a table that does not exist instead of creating it', async () => {
+    const outbox = outboxOn({ create: false });
+    await expect(outbox.size()).rejects.toMatchObject({ code: 'ERR_OUTBOX_MISSING' });
+    await outboxOn().migrate();
+    expect(await outbox.size()).toBe(0);
+  });
+
   it('says what is wrong without the password when the server cannot be reached', async () => {
     const port = new URL(env.url).port;
     const outbox = new PostgresOutbox({
