@@ -93,7 +93,7 @@ function send(url, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 
-function project(name, dependencies) {
+function project(name, dependencies, compilerOptions = {}) {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -112,6 +112,7 @@ function project(name, dependencies) {
         skipLibCheck: true,
         experimentalDecorators: true,
         ignoreDeprecations: '6.0',
+        ...compilerOptions,
       },
       include: ['*.ts'],
     }),
@@ -280,6 +281,37 @@ try {
   run('npx', ['tsc', '-p', '.'], nest);
   await check('NestJS', nest, (url) => landingAndConversion(url, '/leads', '{"email":"alex@example.com"}'));
 
+  const fastify = project('fastify', [
+    tarball('core'),
+    tarball('fastify'),
+    tarball('sandbox'),
+    'fastify@^5.12.8',
+    ...tools,
+  ]);
+  writeFileSync(join(fastify, 'app.ts'), usageBlock(join(root, 'packages/fastify/README.md')));
+  run('npx', ['tsc', '-p', '.'], fastify);
+  await check('Fastify', fastify, (url) =>
+    landingAndConversion(url, '/checkout', '{"email":"alex@example.com"}'),
+  );
+
+  const hono = project(
+    'hono',
+    [
+      tarball('core'),
+      tarball('hono'),
+      tarball('sandbox'),
+      'hono@^4.13.19',
+      '@hono/node-server@^2.1.9',
+      ...tools,
+    ],
+    // Nothing in Hono's types loads Node's, and TypeScript 6 includes no @types by default: a Hono
+    // project on Node names them in its tsconfig, as this does.
+    { types: ['node'] },
+  );
+  writeFileSync(join(hono, 'app.ts'), usageBlock(join(root, 'packages/hono/README.md')));
+  run('npx', ['tsc', '-p', '.'], hono);
+  await check('Hono', hono, (url) => landingAndConversion(url, '/checkout', '{"email":"alex@example.com"}'));
+
   // Every other TypeScript block of every README and guide, type-checked with tsc --strict against
   // the packed packages (the runnable ones also run in their package's readme test).
   const docs = project('docs', [
@@ -290,6 +322,9 @@ try {
     '@nestjs/core@^12',
     '@nestjs/platform-express@^12',
     '@nestjs/config@^12',
+    'fastify@^5.12.8',
+    'hono@^4.13.19',
+    '@hono/node-server@^2.1.9',
     'reflect-metadata',
     'rxjs@^7',
     '@shopify/shopify-api@13.1.0',
