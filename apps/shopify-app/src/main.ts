@@ -31,7 +31,12 @@ try {
   process.exit(1);
 }
 const port = Number(env.PORT ?? 3100);
-const server = created.app.listen(port, () => console.log(`ChatGPT Ads Shopify app on port ${port}`));
+const server = created.app.listen(port, () => {
+  const address = server.address();
+  console.log(
+    `ChatGPT Ads Shopify app on port ${typeof address === 'object' && address ? address.port : port}`,
+  );
+});
 // A deploy or `shopify app dev` stopping: finish the sends in flight, then exit.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
