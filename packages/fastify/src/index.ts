@@ -58,7 +58,8 @@ const plugin: FastifyPluginAsync<ChatgptAdsOptions> = async (fastify, options) =
   fastify.decorate('chatgptAds', { getter: () => conversions });
   fastify.decorateRequest('chatgptAds', null as unknown as RequestConversions);
   fastify.addHook('onRequest', (request, reply, next) => {
-    // Forwarded headers count only when Fastify's `trustProxy` trusted the hop they came through.
+    // Forwarded headers count only when Fastify's `trustProxy` trusted the hop they came through:
+    // request.ips goes past the socket's address only then (and only when X-Forwarded-For is set).
     const incoming = fromNodeRequest(request.raw, { trustProxy: (request.ips?.length ?? 0) > 1 });
     const ads = conversions.forRequest(
       { ...incoming, ip: request.ip },

@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { NONCE, secureHeaders } from 'hono/secure-headers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ChatgptAdsOptions, chatgptAds } from '../src/index.js';
+import { type ChatgptAdsEnv, type ChatgptAdsOptions, chatgptAds } from '../src/index.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -32,7 +32,7 @@ function clientOptions() {
 }
 
 function appWith(options: Partial<ChatgptAdsOptions> = {}) {
-  const app = new Hono();
+  const app = new Hono<ChatgptAdsEnv>();
   const ads = chatgptAds({ ...clientOptions(), ...options } as ChatgptAdsOptions);
   app.use(ads);
   app.post('/order', async (c) => {
