@@ -93,7 +93,7 @@ function send(url, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 
-function project(name, dependencies) {
+function project(name, dependencies, compilerOptions = {}) {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
@@ -112,6 +112,7 @@ function project(name, dependencies) {
         skipLibCheck: true,
         experimentalDecorators: true,
         ignoreDeprecations: '6.0',
+        ...compilerOptions,
       },
       include: ['*.ts'],
     }),
@@ -190,7 +191,7 @@ async function check(name, dir, scenario, command = ['dist/app.js']) {
 }
 
 // Runs one compiled README block with the sandbox as its endpoint; `arrived` judges the events.
-async function runBlock(dir, file, arrived) {
+async function runBlock(dir, file, arrived, env = {}) {
   const { startSandbox } = await import(
     pathToFileURL(join(dir, 'node_modules/@chatgpt-ads/sandbox/dist/index.js')).href
   );
@@ -205,6 +206,7 @@ async function runBlock(dir, file, arrived) {
         CHATGPT_ADS_PIXEL_ID: 'px_docs',
         CHATGPT_ADS_API_KEY: 'sk_docs',
         CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
+        ...env,
       },
     });
     const code = await new Promise((resolve) => {
@@ -279,6 +281,37 @@ try {
   run('npx', ['tsc', '-p', '.'], nest);
   await check('NestJS', nest, (url) => landingAndConversion(url, '/leads', '{"email":"alex@example.com"}'));
 
+  const fastify = project('fastify', [
+    tarball('core'),
+    tarball('fastify'),
+    tarball('sandbox'),
+    'fastify@^5.12.8',
+    ...tools,
+  ]);
+  writeFileSync(join(fastify, 'app.ts'), usageBlock(join(root, 'packages/fastify/README.md')));
+  run('npx', ['tsc', '-p', '.'], fastify);
+  await check('Fastify', fastify, (url) =>
+    landingAndConversion(url, '/checkout', '{"email":"alex@example.com"}'),
+  );
+
+  const hono = project(
+    'hono',
+    [
+      tarball('core'),
+      tarball('hono'),
+      tarball('sandbox'),
+      'hono@^4.13.19',
+      '@hono/node-server@^2.1.9',
+      ...tools,
+    ],
+    // Nothing in Hono's types loads Node's, and TypeScript 6 includes no @types by default: a Hono
+    // project on Node names them in its tsconfig, as this does.
+    { types: ['node'] },
+  );
+  writeFileSync(join(hono, 'app.ts'), usageBlock(join(root, 'packages/hono/README.md')));
+  run('npx', ['tsc', '-p', '.'], hono);
+  await check('Hono', hono, (url) => landingAndConversion(url, '/checkout', '{"email":"alex@example.com"}'));
+
   // Every other TypeScript block of every README and guide, type-checked with tsc --strict against
   // the packed packages (the runnable ones also run in their package's readme test).
   const docs = project('docs', [
@@ -289,10 +322,15 @@ try {
     '@nestjs/core@^12',
     '@nestjs/platform-express@^12',
     '@nestjs/config@^12',
+    'fastify@^5.12.8',
+    'hono@^4.13.19',
+    '@hono/node-server@^2.1.9',
     'reflect-metadata',
     'rxjs@^7',
     '@shopify/shopify-api@13.1.0',
     '@iabtechlabtcf/core',
+    'pg@^8.23.1',
+    '@types/pg@^8.23.1',
     ...tools,
   ]);
   const markdown = [
@@ -321,6 +359,26 @@ try {
   await runBlock(docs, 'packages-outbox-sqlite-README-md-1.js', (events) =>
     events.some((e) => e.event.id === 'lead_42'),
   );
+  // The PostgreSQL outbox's Usage and transactional examples, on a throwaway server (the machine's
+  // binaries as an unprivileged user, or PGlite; tooling/postgres prints which).
+  const { startPostgres } = await import('../postgres/index.js');
+  const postgres = await startPostgres();
+  try {
+    for (const [index, id] of [
+      [1, 'lead_42'],
+      [2, 'order_1001'],
+    ]) {
+      const database = await postgres.createDatabase(`quickstart_${index}`);
+      await runBlock(
+        docs,
+        `packages-outbox-postgres-README-md-${index}.js`,
+        (events) => events.some((e) => e.event.id === id),
+        { DATABASE_URL: database },
+      );
+    }
+  } finally {
+    await postgres.stop();
+  }
   console.log(
     `ok   documentation blocks type-check (tsc --strict): ${counts.join(', ')}; the Next.js README's file blocks build as the app below`,
   );

@@ -1,14 +1,37 @@
-// The app's HTTP side: install (OAuth), settings, orders/create and the compliance webhooks.
+// The app's HTTP side: the settings page embedded in the Shopify admin (session tokens, token
+// exchange), its JSON API, orders/create and the compliance and uninstall webhooks.
 import '@shopify/shopify-api/adapters/node';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { type Conversions, createConversions, parseCookieHeader } from '@chatgpt-ads/core';
-import { createOrdersWebhook, SqliteWebhookLog, WEBHOOK_BODY_LIMIT } from '@chatgpt-ads/shopify';
-import { ApiVersion, shopifyApi } from '@shopify/shopify-api';
+import { type Conversions, createConversions, type TrackResult } from '@chatgpt-ads/core';
+import {
+  createOrdersWebhook,
+  type MappedOrder,
+  orderEventId,
+  orderToConversion,
+  type ShopifyOrder,
+  WEBHOOK_BODY_LIMIT,
+} from '@chatgpt-ads/shopify';
+import { ApiVersion, HttpResponseError, type Session, shopifyApi } from '@shopify/shopify-api';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { html, type SafeHtml, trusted } from './html.js';
+import { exchangeForOfflineToken, readShopCountry, SessionTokenError, verifySessionToken } from './auth.js';
+import type { SafeHtml } from './html.js';
 import { type EncryptionKey, KeyRing, PURPOSE_STORED_API_KEY, parseEncryptionKeys } from './keys.js';
-import { AppStore, type SettingsView, type ShopSettings } from './store.js';
+import {
+  messagePage,
+  pagePolicy,
+  RELOAD_SCRIPT,
+  reloadPage,
+  SETTINGS_SCRIPT,
+  settingsPage,
+} from './pages.js';
+import { openSqliteBackend } from './sqlite.js';
+import {
+  AppStore,
+  type DeliveryOutcome,
+  type SettingsView,
+  type ShopSettings,
+  type StorageBackend,
+} from './storage.js';
 
 /**
  * Where the app writes what went wrong. Defaults to `console`. Messages never hold a key or a stack
@@ -27,25 +50,27 @@ export interface AppLogger {
  * Options of {@link createShopifyApp}.
  *
  * @example
- * createShopifyApp({ apiKey, apiSecret, hostName: 'app.example.com', dbPath: './app.db', encryptionKeys: process.env.CHATGPT_ADS_ENCRYPTION_KEYS });
+ * await createShopifyApp({ apiKey, apiSecret, hostName: 'app.example.com', dbPath: './app.db', encryptionKeys: process.env.CHATGPT_ADS_ENCRYPTION_KEYS });
  */
 export interface ShopifyAppOptions {
+  /** The app's client id. */
   apiKey: string;
+  /** The app's client secret: verifies session tokens and webhooks, and nothing else. */
   apiSecret: string;
   /** Public host of the app, e.g. `app.example.com` (with `:port` if not the default). */
   hostName: string;
-  /** `https` (default). `http` is for local runs only: cookies then lose `Secure` and `__Host-`. */
+  /** `https` (default). `http` is for local runs only. */
   hostScheme?: 'https' | 'http';
-  /** SQLite file for sessions, settings and the webhook log. */
-  dbPath: string;
+  /** SQLite file for sessions, settings, the webhook log and delivery status (one host). */
+  dbPath?: string;
+  /** Another storage (PostgreSQL, for several instances); replaces `dbPath`. */
+  storage?: StorageBackend;
   /**
    * Keys that encrypt the Conversions API keys merchants store: `CHATGPT_ADS_ENCRYPTION_KEYS`
    * (`id:secret,id:secret`, the first encrypts, all decrypt) or the parsed list. Independent of the
    * app secret, so rotating either never locks the other out.
    */
   encryptionKeys: string | readonly EncryptionKey[] | undefined;
-  /** How long a merchant stays signed in. Default 8 hours; then the app sends them through OAuth again. */
-  sessionTtlMs?: number;
   /** Conversions API endpoint for every shop (the sandbox in development). Default: OpenAI's. */
   conversionsEndpoint?: string;
   logger?: AppLogger;
@@ -53,37 +78,51 @@ export interface ShopifyAppOptions {
 
 const POLICIES = ['skip-in-eea-uk-ch', 'skip', 'send'] as const;
 const REDACTED = Symbol.for('nodejs.util.inspect.custom');
+const SESSION_EXPIRED = 'Your Shopify session has expired: reload the app from your Shopify admin.';
 
-const STYLESHEET = `body{font:15px system-ui,sans-serif;max-width:640px;margin:40px auto;color:#1f2328}form{display:grid;gap:12px}
-label{display:grid;gap:4px;font-size:13px;color:#57606a}input,select{font:inherit;padding:8px;border:1px solid #d0d7de;border-radius:8px}
-button{font:inherit;padding:8px 14px;border-radius:8px;border:1px solid #1f2328;background:#1f2328;color:#fff}
-.note{background:#ecfdf5;padding:10px;border-radius:8px}.problem{background:#fef2f2;padding:10px;border-radius:8px}.later{margin-top:16px}`;
-const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLESHEET).digest('base64')}'`;
+/** Why an order was not sent, in the merchant's words. */
+const SKIP_REASONS: Record<Extract<MappedOrder, { send: false }>['reason'], string> = {
+  test_order: 'Test order: test orders are never sent',
+  not_online_store: 'Not an online-store order (POS, draft order or another sales channel)',
+  consent_denied: 'The buyer declined marketing cookies',
+  no_consent_signal: 'No consent signal on the order, and the consent policy skips such orders',
+  unreadable: 'Shopify sent an order without an id',
+};
 
-/**
- * The page policy: no script at all, the one stylesheet by hash, forms only to the app. Shopify's
- * admin may frame the page for its own shop only.
- */
-function contentSecurityPolicy(shop: string | undefined): string {
-  return [
-    "default-src 'none'",
-    `style-src ${STYLE_HASH}`,
-    'img-src data:',
-    "form-action 'self'",
-    "base-uri 'none'",
-    `frame-ancestors ${shop ? `https://${shop} https://admin.shopify.com` : "'none'"}`,
-  ].join('; ');
+/** What an order without a consent signal becomes under a policy, asked of the order mapping itself. */
+function policyEffect(policy: ShopSettings['consentPolicy'], country: string | undefined): string {
+  const probe: ShopifyOrder = {
+    id: 1,
+    created_at: new Date(0).toISOString(),
+    currency: 'USD',
+    source_name: 'web',
+  };
+  const mapped = orderToConversion(probe, {
+    shopDomain: 'probe.myshopify.com',
+    withoutConsentSignal: policy,
+    ...(country ? { shopCountry: country } : {}),
+  });
+  return mapped.send
+    ? 'With this setting, orders without a consent signal are sent.'
+    : 'With this setting, orders without a consent signal are skipped.';
+}
+
+function keyDetails(view: SettingsView | undefined): string {
+  if (!view) return 'Not saved yet. Stored encrypted; never shown again after saving.';
+  return view.key.readable
+    ? `A key ending in ${view.key.last4} is saved (stored encrypted). Leave empty to keep it.`
+    : 'The saved key cannot be read: enter it again.';
 }
 
 /**
- * The installable app as an Express application. Throws `AppConfigError` at construction when a
- * setting is missing or malformed (the encryption keys above all).
+ * The installable app as an Express application. Rejects with `AppConfigError` when a setting is
+ * missing or malformed (the encryption keys above all).
  *
  * @example
- * const { app, close } = createShopifyApp({ apiKey, apiSecret, hostName: 'app.example.com', dbPath: './app.db', encryptionKeys: process.env.CHATGPT_ADS_ENCRYPTION_KEYS });
+ * const { app, close } = await createShopifyApp({ apiKey, apiSecret, hostName: 'app.example.com', dbPath: './app.db', encryptionKeys: process.env.CHATGPT_ADS_ENCRYPTION_KEYS });
  * app.listen(3100);
  */
-export function createShopifyApp(options: ShopifyAppOptions) {
+export async function createShopifyApp(options: ShopifyAppOptions) {
   const logger: AppLogger = options.logger ?? {
     info: (m) => console.info(m),
     warn: (m) => console.warn(m),
@@ -91,8 +130,6 @@ export function createShopifyApp(options: ShopifyAppOptions) {
   };
   const scheme = options.hostScheme ?? 'https';
   const appOrigin = `${scheme}://${options.hostName}`;
-  const sessionTtlMs = options.sessionTtlMs ?? 8 * 3_600_000;
-  const cookieName = scheme === 'https' ? '__Host-chatgpt_ads_session' : 'chatgpt_ads_session';
 
   const keys = new KeyRing(
     typeof options.encryptionKeys === 'string' || options.encryptionKeys === undefined
@@ -108,11 +145,12 @@ export function createShopifyApp(options: ShopifyAppOptions) {
     hostName: options.hostName,
     hostScheme: scheme,
     apiVersion: ApiVersion.October25,
-    isEmbeddedApp: false,
+    isEmbeddedApp: true,
     logger: { log: () => undefined },
   });
-  const store = new AppStore(options.dbPath, keys);
-  const migration = store.reencrypt();
+  const backend = options.storage ?? openSqliteBackend(options.dbPath ?? './chatgpt-ads-app.db');
+  const store = await AppStore.open(backend, keys);
+  const migration = await store.reencrypt();
   if (migration.reencrypted) {
     logger.info(
       `chatgpt-ads: re-encrypted ${migration.reencrypted} stored API key(s) with key id "${keys.currentKeyId}"`,
@@ -123,18 +161,37 @@ export function createShopifyApp(options: ShopifyAppOptions) {
       `chatgpt-ads: ${shop}: ${problem}. Its orders are answered 503 (Shopify retries) until the key is added back to CHATGPT_ADS_ENCRYPTION_KEYS or the merchant enters the API key again.`,
     );
   }
-  const log = new SqliteWebhookLog({ path: options.dbPath });
   const clients = new Map<string, Conversions>();
+  // Delivery status is bookkeeping: a write that fails is logged, never turned into a lost order.
+  const note = (work: Promise<unknown>) =>
+    void work.catch((error) =>
+      logger.warn(`chatgpt-ads: delivery status not recorded: ${(error as Error)?.message}`),
+    );
 
   const clientFor = (settings: ShopSettings): Conversions => {
     let client = clients.get(settings.shop);
     if (!client) {
+      const { shop } = settings;
       client = createConversions({
         pixelId: settings.pixelId,
         apiKey: settings.apiKey,
+        outbox: store.outboxFor(shop),
         ...(options.conversionsEndpoint ? { endpoint: options.conversionsEndpoint } : {}),
+        hooks: {
+          delivered: ({ ids }) => {
+            for (const id of ids) note(store.recordDelivery(shop, { eventId: id, outcome: 'sent' }));
+          },
+          deadLettered: ({ id, reason, message }) =>
+            note(
+              store.recordDelivery(shop, {
+                eventId: id,
+                outcome: 'dead_lettered',
+                reason: `${reason === 'stale' ? 'Too old to send' : reason === 'too_large' ? 'Too large' : 'Refused by ChatGPT Ads'}: ${message}`,
+              }),
+            ),
+        },
       });
-      clients.set(settings.shop, client);
+      clients.set(shop, client);
     }
     return client;
   };
@@ -145,80 +202,134 @@ export function createShopifyApp(options: ShopifyAppOptions) {
 
   const webhook = createOrdersWebhook({
     shopify,
-    log,
+    log: store.webhookLog,
     logger,
     // A key that cannot be decrypted throws here: the webhook answers 503 and Shopify redelivers,
     // so the order waits at Shopify while the operator restores the key rather than being dropped.
     shopFor: async (domain) => {
-      const settings = store.settings(domain);
+      const settings = await store.settings(domain);
       if (!settings) return undefined;
+      const country = await store.shopCountry(domain);
       return {
         conversions: clientFor(settings),
         options: {
           shopDomain: domain,
           withoutConsentSignal: settings.consentPolicy,
-          ...(settings.shopCountry ? { shopCountry: settings.shopCountry } : {}),
+          ...(country ? { shopCountry: country } : {}),
         },
       };
     },
   });
 
+  /** Records what the webhook did with an order, for the delivery status panel. */
+  const recordOrder = async (
+    shop: string,
+    rawBody: string,
+    outcome: Awaited<ReturnType<typeof webhook.handle>>,
+  ) => {
+    let order: { id?: unknown; name?: unknown } | undefined;
+    try {
+      order = JSON.parse(rawBody);
+    } catch {
+      return;
+    }
+    if (typeof order?.id !== 'number' && typeof order?.id !== 'string') return;
+    const eventId = orderEventId(order.id as number);
+    const name = typeof order.name === 'string' && order.name.length <= 64 ? order.name : String(order.id);
+    const record = (status: DeliveryOutcome, reason?: string) =>
+      store.recordDelivery(shop, { eventId, order: name, outcome: status, ...(reason ? { reason } : {}) });
+    switch (outcome.outcome) {
+      case 'tracked':
+        return record(...trackOutcome(outcome.result));
+      case 'skipped':
+        return record(
+          'skipped',
+          outcome.mapped && !outcome.mapped.send ? SKIP_REASONS[outcome.mapped.reason] : undefined,
+        );
+      case 'unknown_shop':
+        return record('skipped', 'The app is not set up yet: save a Pixel ID and API key');
+      case 'failed':
+        return record('retrying', 'The settings could not be loaded; Shopify delivers the order again');
+      default:
+        return;
+    }
+  };
+
+  let recorded = 0;
+  const recordAndPrune = async (
+    shop: string,
+    rawBody: string,
+    outcome: Awaited<ReturnType<typeof webhook.handle>>,
+  ) => {
+    await recordOrder(shop, rawBody, outcome);
+    if (++recorded % 100 === 0) await store.pruneDeliveries(shop);
+  };
+
   const page = (res: Response, status: number, body: SafeHtml, shop?: string) => {
     res
       .status(status)
-      .set({ 'Content-Security-Policy': contentSecurityPolicy(shop), 'Cache-Control': 'no-store' })
+      .set({ 'Content-Security-Policy': pagePolicy(appOrigin, shop), 'Cache-Control': 'no-store' })
       .type('html')
-      .send(String(layout(body, shop)));
+      .send(String(body));
   };
 
-  type Signed = { token: string; shop: string; csrf: string };
-  const signedIn = (req: Request): Signed | undefined => {
-    const token = parseCookieHeader(req.get('cookie')).get(cookieName);
-    const session = store.appSession(token);
-    if (!token || !session || !store.offlineSession(session.shop)) return undefined;
-    return { token, shop: session.shop, csrf: session.csrf };
+  /** The shop's offline session, exchanged from the session token the first time the shop opens the app. */
+  const offlineSession = async (shop: string, sessionToken: string, renew = false): Promise<Session> => {
+    const stored = renew ? undefined : await store.offlineSession(shop);
+    if (stored?.accessToken) return stored;
+    const session = await exchangeForOfflineToken(shopify, shop, sessionToken);
+    await store.saveSession(session);
+    logger.info(`chatgpt-ads: ${shop}: offline access token obtained by token exchange and stored`);
+    return session;
   };
-  const equal = (a: string, b: string) => {
-    const x = Buffer.from(a);
-    const y = Buffer.from(b);
-    return x.length === y.length && timingSafeEqual(x, y);
+  /** Reads the shop's country from the Admin API; the last known one when Shopify cannot be asked. */
+  const refreshCountry = async (shop: string, sessionToken: string) => {
+    try {
+      let session = await offlineSession(shop, sessionToken);
+      let country: string | undefined;
+      try {
+        country = await readShopCountry(shopify, session);
+      } catch (error) {
+        // A token from before a reinstall is refused: exchange a new one, once.
+        if (!(error instanceof HttpResponseError) || error.response.code !== 401) throw error;
+        session = await offlineSession(shop, sessionToken, true);
+        country = await readShopCountry(shopify, session);
+      }
+      await store.saveShopCountry(shop, country);
+      return { country, fresh: true };
+    } catch (error) {
+      logger.warn(
+        `chatgpt-ads: ${shop}: could not read the shop's country from the Admin API: ${(error as Error)?.name}: ${(error as Error)?.message}`,
+      );
+      return { country: await store.shopCountry(shop), fresh: false };
+    }
   };
+
+  type Caller = { shop: string; token: string };
   /**
-   * Every state-changing route: a signed-in session, a request from the app's own pages (Origin and
-   * Fetch Metadata when the browser sends them) and the session's CSRF token in the form.
+   * Every API route: a valid session token in `Authorization: Bearer`, and, when the browser says,
+   * a request from the app's own pages (Origin, Fetch Metadata).
    */
-  const guard = (req: Request, res: Response): Signed | undefined => {
+  const caller = async (req: Request, res: Response): Promise<Caller | undefined> => {
     const origin = req.get('origin');
     const site = req.get('sec-fetch-site');
     if ((origin !== undefined && origin !== appOrigin) || (site !== undefined && site !== 'same-origin')) {
       logger.warn(`chatgpt-ads: refused a cross-site ${req.method} ${req.path} (origin ${origin ?? 'none'})`);
-      res.status(403).type('text/plain').send('Forbidden: cross-site request');
+      res.status(403).json({ error: 'Refused: this request did not come from the app’s own page.' });
       return undefined;
     }
-    const signed = signedIn(req);
-    if (!signed) {
-      res.status(401).type('text/plain').send('Sign in from your Shopify admin first.');
+    const token = /^Bearer ([\w.-]+)$/.exec(req.get('authorization') ?? '')?.[1];
+    try {
+      return await verifySessionToken(shopify, token);
+    } catch (error) {
+      if (!(error instanceof SessionTokenError)) throw error;
+      logger.warn(`chatgpt-ads: ${req.method} ${req.path}: ${error.reason}`);
+      // App Bridge retries a request answered with this header once, with a fresh token.
+      res.status(401).set('X-Shopify-Retry-Invalid-Session-Request', '1').json({ error: SESSION_EXPIRED });
       return undefined;
     }
-    const token = typeof req.body?.csrf === 'string' ? req.body.csrf : '';
-    if (!equal(token, signed.csrf)) {
-      logger.warn(
-        `chatgpt-ads: refused ${req.method} ${req.path} for ${signed.shop}: missing or wrong CSRF token`,
-      );
-      res.status(403).type('text/plain').send('Forbidden: the form has expired; reload the page');
-      return undefined;
-    }
-    return signed;
   };
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
-  const setSessionCookie = (res: Response, token: string) =>
-    res.cookie(cookieName, token, {
-      httpOnly: true,
-      secure: scheme === 'https',
-      sameSite: 'lax',
-      path: '/',
-      maxAge: sessionTtlMs,
-    });
+  const json = express.json({ limit: '16kb' });
 
   const app = express();
   app.disable('x-powered-by');
@@ -227,8 +338,6 @@ export function createShopifyApp(options: ShopifyAppOptions) {
     // Defaults for every answer; pages replace the policy with their own.
     res.set({
       'X-Content-Type-Options': 'nosniff',
-      // Not no-referrer: under it Chromium sends `Origin: null` on the app's own form posts, which
-      // the Origin check must refuse. same-origin still sends nothing to other sites.
       'Referrer-Policy': 'same-origin',
       'Content-Security-Policy':
         "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
@@ -236,109 +345,123 @@ export function createShopifyApp(options: ShopifyAppOptions) {
     next();
   });
 
-  app.get('/auth', async (req, res) => {
-    const shop = shopify.utils.sanitizeShop(typeof req.query.shop === 'string' ? req.query.shop : '');
-    if (!shop)
-      return void res.status(400).type('text/plain').send('a valid ?shop=<name>.myshopify.com is required');
-    await shopify.auth.begin({
-      shop,
-      callbackPath: '/auth/callback',
-      isOnline: false,
-      rawRequest: req,
-      rawResponse: res,
-    });
+  app.get('/assets/settings.js', (_req, res) => {
+    res.type('text/javascript').set('Cache-Control', 'no-cache').send(SETTINGS_SCRIPT);
   });
-  app.get('/auth/callback', async (req, res) => {
-    let session: Awaited<ReturnType<typeof shopify.auth.callback>>['session'];
-    try {
-      ({ session } = await shopify.auth.callback({ rawRequest: req, rawResponse: res }));
-    } catch (error) {
-      // The reason may quote the request's parameters: it goes to the log, never into the page.
-      logger.warn(
-        `chatgpt-ads: installation failed: ${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message}`,
-      );
+  app.get('/assets/reload.js', (_req, res) => {
+    res.type('text/javascript').set('Cache-Control', 'no-cache').send(RELOAD_SCRIPT);
+  });
+
+  /**
+   * The app's home in the admin. Shopify opens it with `shop`, `host` and a session token in
+   * `id_token`; without a valid token the page has App Bridge fetch one and reload (no cookie is
+   * involved, so a new browser, another staff member or day 31 all land here the same way).
+   */
+  const home = async (req: Request, res: Response) => {
+    const query = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string) : '');
+    const shop = shopify.utils.sanitizeShop(query('shop')) ?? undefined;
+    if (!shop) {
       return void page(
         res,
         400,
-        html`<h1>Installation failed</h1><p>Open the app again from your Shopify admin to retry.</p>`,
+        messagePage('ChatGPT Ads conversions', 'Open the app from your Shopify admin, under Apps.'),
       );
     }
-    store.saveSession(session);
-    const previous = parseCookieHeader(req.get('cookie')).get(cookieName);
-    if (previous) store.revokeAppSession(previous);
-    const { token } = store.createAppSession(session.shop, sessionTtlMs);
-    setSessionCookie(res, token);
-    res.redirect(303, '/settings');
-  });
-
-  app.get('/settings', (req, res) => {
-    const signed = signedIn(req);
-    if (!signed) {
-      // Opened from the admin after the session ended: sign in again through OAuth (Shopify answers
-      // at once for an installed app). Only a well-formed shop domain is ever put into the URL.
-      const shop = shopify.utils.sanitizeShop(typeof req.query.shop === 'string' ? req.query.shop : '');
-      if (shop) return void res.redirect(302, `/auth?${new URLSearchParams({ shop })}`);
-      return void page(
-        res,
-        401,
-        html`<h1>ChatGPT Ads conversions</h1><p>Open the app from your Shopify admin to sign in.</p>`,
-      );
+    let verified: Caller;
+    try {
+      verified = await verifySessionToken(shopify, query('id_token') || undefined, shop);
+    } catch (error) {
+      if (!(error instanceof SessionTokenError)) throw error;
+      if (query('id_token')) logger.warn(`chatgpt-ads: app home for ${shop}: ${error.reason}`);
+      // A second reload that still brings no valid token would loop: stop and say so.
+      if (query('bounced') === '2') {
+        return void page(
+          res,
+          401,
+          messagePage(
+            'ChatGPT Ads conversions',
+            'Shopify could not confirm who you are. Open the app again from your Shopify admin.',
+          ),
+          shop,
+        );
+      }
+      return void page(res, 200, reloadPage(options.apiKey), shop);
     }
+    const { country, fresh } = await refreshCountry(shop, verified.token);
+    const view = await store.describe(shop);
     page(
       res,
       200,
-      settingsPage(signed.shop, store.describe(signed.shop), signed.csrf, store.takeFlash(signed.token)),
-      signed.shop,
+      settingsPage(options.apiKey, {
+        shop,
+        view,
+        country,
+        countryFresh: fresh,
+        policyEffect: policyEffect(view?.consentPolicy ?? 'skip-in-eea-uk-ch', country),
+      }),
+      shop,
     );
+  };
+  app.get('/', home);
+  app.get('/settings', home);
+
+  app.get('/api/status', async (req, res) => {
+    const who = await caller(req, res);
+    if (!who) return;
+    const configured = (await store.describe(who.shop)) !== undefined;
+    res.set('Cache-Control', 'no-store').json({
+      backlog: configured ? await store.outboxFor(who.shop).size() : 0,
+      deliveries: await store.deliveries(who.shop, 20),
+      ...(clients.get(who.shop)?.stats().halted
+        ? {
+            halted: `${clients.get(who.shop)?.stats().halted?.message} Check the Pixel ID and API key, then save.`,
+          }
+        : {}),
+    });
   });
-  app.post('/settings', form, async (req, res) => {
-    const signed = guard(req, res);
-    if (!signed) return;
-    const { shop, token } = signed;
+
+  app.post('/api/settings', json, async (req, res) => {
+    const who = await caller(req, res);
+    if (!who) return;
+    const { shop } = who;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string).trim() : '');
     const pixelId = text('pixelId');
+    const policy = POLICIES.find((p) => p === body.consentPolicy);
+    if (!pixelId) return void res.status(400).json({ error: 'Enter the Pixel ID from ChatGPT Ads Manager.' });
+    if (pixelId.length > 128) return void res.status(400).json({ error: 'That Pixel ID is too long.' });
+    if (!policy)
+      return void res.status(400).json({ error: 'Choose what happens to orders without a consent signal.' });
     let apiKey = text('apiKey');
     if (!apiKey) {
       try {
-        apiKey = store.settings(shop)?.apiKey ?? '';
+        apiKey = (await store.settings(shop))?.apiKey ?? '';
       } catch {
-        store.setFlash(token, 'The stored API key can no longer be read: enter it again.');
-        return void res.redirect(303, '/settings');
+        return void res
+          .status(400)
+          .json({ error: 'The saved API key can no longer be read: enter it again.' });
       }
+      if (!apiKey) return void res.status(400).json({ error: 'Enter the Conversions API key.' });
     }
-    const policy = POLICIES.find((p) => p === body.consentPolicy) ?? 'skip-in-eea-uk-ch';
-    const country = text('shopCountry').toUpperCase();
-    if (!pixelId || !apiKey) {
-      store.setFlash(token, 'Pixel ID and API key are required.');
-      return void res.redirect(303, '/settings');
-    }
-    store.saveSettings({
-      shop,
-      pixelId,
-      apiKey,
-      consentPolicy: policy,
-      ...(/^[A-Z]{2}$/.test(country) ? { shopCountry: country } : {}),
-    });
+    await store.saveSettings({ shop, pixelId, apiKey, consentPolicy: policy });
     await forget(shop);
-    store.setFlash(token, 'Saved.');
-    res.redirect(303, '/settings');
+    res.json({
+      message: 'New orders are sent with this Pixel ID and API key.',
+      keyDetails: keyDetails(await store.describe(shop)),
+      policyEffect: policyEffect(policy, await store.shopCountry(shop)),
+    });
   });
-  app.post('/settings/test', form, async (req, res) => {
-    const signed = guard(req, res);
-    if (!signed) return;
-    const { shop, token } = signed;
+
+  app.post('/api/test-event', async (req, res) => {
+    const who = await caller(req, res);
+    if (!who) return;
     let settings: ShopSettings | undefined;
     try {
-      settings = store.settings(shop);
+      settings = await store.settings(who.shop);
     } catch {
-      store.setFlash(token, 'The stored API key can no longer be read: enter it again.');
-      return void res.redirect(303, '/settings');
+      return void res.status(409).json({ error: 'The saved API key can no longer be read: enter it again.' });
     }
-    if (!settings) {
-      store.setFlash(token, 'Save a Pixel ID and API key first.');
-      return void res.redirect(303, '/settings');
-    }
+    if (!settings) return void res.status(409).json({ error: 'Save a Pixel ID and API key first.' });
     let reason = '';
     const test = createConversions({
       pixelId: settings.pixelId,
@@ -350,36 +473,56 @@ export function createShopifyApp(options: ShopifyAppOptions) {
     });
     await test.track(
       { type: 'page_viewed', id: `test_${Date.now()}` },
-      { consent: 'granted', sourceUrl: `https://${shop}/` },
+      { consent: 'granted', sourceUrl: `https://${who.shop}/` },
     );
     const stats = await test.shutdown({ timeoutMs: 10_000 });
-    store.setFlash(
-      token,
-      stats.delivered === 1
-        ? 'Test event accepted (validate_only: nothing was stored)'
-        : `Test event failed: ${stats.halted?.message || reason || 'no answer'}`,
-    );
-    res.redirect(303, '/settings');
-  });
-  app.post('/logout', form, (req, res) => {
-    const signed = guard(req, res);
-    if (!signed) return;
-    store.revokeAppSession(signed.token);
-    res.clearCookie(cookieName, { httpOnly: true, secure: scheme === 'https', sameSite: 'lax', path: '/' });
-    page(res, 200, html`<h1>Signed out</h1><p>Open the app from your Shopify admin to sign in again.</p>`);
+    if (stats.delivered === 1) {
+      return void res.json({
+        message: 'ChatGPT Ads accepted the Pixel ID and API key (validate_only: nothing was stored).',
+      });
+    }
+    res
+      .status(502)
+      .json({ error: `ChatGPT Ads did not accept it: ${stats.halted?.message || reason || 'no answer'}` });
   });
 
   const raw = express.raw({ type: '*/*', limit: WEBHOOK_BODY_LIMIT });
   app.post('/webhooks/orders/create', raw, async (req, res) => {
     const outcome = await webhook.handle({ rawBody: req.body, rawRequest: req, rawResponse: res });
     res.sendStatus(outcome.status);
+    if (outcome.status !== 401) {
+      const shop = shopify.utils.sanitizeShop(req.get('x-shopify-shop-domain') ?? '');
+      if (shop)
+        note(recordAndPrune(shop, Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '', outcome));
+    }
   });
-  app.post('/webhooks/compliance', raw, async (req, res) => {
+
+  /** A signed webhook, or undefined once it has been answered 401. */
+  const signed = async (req: Request, res: Response) => {
     const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     const check = rawBody
       ? await shopify.webhooks.validate({ rawBody, rawRequest: req, rawResponse: res })
       : { valid: false as const };
     if (!check.valid) return void res.sendStatus(401);
+    return { check, rawBody };
+  };
+  app.post('/webhooks/app/uninstalled', raw, async (req, res) => {
+    const delivery = await signed(req, res);
+    if (!delivery) return;
+    // The access token stops working now; settings stay until shop/redact (48 hours later), so a
+    // merchant who reinstalls finds them again.
+    const shop = shopify.utils.sanitizeShop(delivery.check.domain);
+    if (shop) {
+      await forget(shop);
+      await store.deleteSessions(shop);
+      logger.info(`chatgpt-ads: ${shop} uninstalled the app: its access token was deleted`);
+    }
+    res.sendStatus(200);
+  });
+  app.post('/webhooks/compliance', raw, async (req, res) => {
+    const delivery = await signed(req, res);
+    if (!delivery) return;
+    const { check, rawBody } = delivery;
     // The shop to act on comes from the signed body: the X-Shopify-Shop-Domain and topic headers are
     // not covered by the signature, so a header alone never names the shop whose data is erased.
     let payload: { shop_domain?: unknown; customer?: unknown } | undefined;
@@ -404,11 +547,14 @@ export function createShopifyApp(options: ShopifyAppOptions) {
       );
     }
     // The app stores no customer data: events hold only hashed identifiers and leave within
-    // seconds, so customers/data_request and customers/redact have nothing to return or erase.
+    // seconds, and the delivery status names orders by number only, so customers/data_request and
+    // customers/redact have nothing to return or erase.
     if (/^shop[/_]redact$/i.test(check.topic) && payload?.customer === undefined) {
       await forget(shop);
-      store.purgeShop(shop);
-      logger.info(`chatgpt-ads: shop/redact: erased the settings and sessions of ${shop}`);
+      await store.purgeShop(shop);
+      logger.info(
+        `chatgpt-ads: shop/redact: erased the settings, sessions, delivery status and outbox of ${shop}`,
+      );
     }
     res.sendStatus(200);
   });
@@ -434,43 +580,20 @@ export function createShopifyApp(options: ShopifyAppOptions) {
     app,
     store,
     webhook,
+    /** Sends what is queued (until the deadline), then closes the storage. */
     close: async () => {
       await Promise.all([...clients.values()].map((client) => client.shutdown()));
-      log.close();
-      store.close();
+      await store.close();
     },
     toJSON: summary,
     [REDACTED]: summary,
   };
 }
 
-function layout(body: SafeHtml, shop: string | undefined): SafeHtml {
-  return html`<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>ChatGPT Ads${shop ? html` · ${shop}` : ''}</title><link rel="icon" href="data:,">
-<style>${trusted(STYLESHEET)}</style></head><body>${body}</body></html>`;
-}
-
-function settingsPage(
-  shop: string,
-  settings: SettingsView | undefined,
-  csrf: string,
-  note: string | undefined,
-): SafeHtml {
-  const option = (value: string, label: string) =>
-    html`<option value="${value}"${settings?.consentPolicy === value ? trusted(' selected') : ''}>${label}</option>`;
-  const key = settings?.key;
-  const masked = !key ? 'not set' : key.readable ? `•••• ${key.last4}` : 'cannot be read';
-  return html`<h1>ChatGPT Ads conversions</h1><p>Shop: <strong>${shop}</strong></p>
-${note && html`<p class="note" data-testid="note">${note}</p>`}
-${key && !key.readable && html`<p class="problem" data-testid="key-problem">The stored API key cannot be decrypted (${key.problem}). Orders are answered 503 so Shopify keeps them until this is fixed: enter the key again, or ask the app's operator to restore the encryption key.</p>`}
-<form method="post" action="/settings">
-<input type="hidden" name="csrf" value="${csrf}">
-<label>Pixel ID <input name="pixelId" required value="${settings?.pixelId ?? ''}"></label>
-<label>Conversions API key (stored encrypted; current: <span data-testid="masked-key">${masked}</span>) <input name="apiKey" type="password" autocomplete="off" placeholder="leave empty to keep"></label>
-<label>Orders without a consent signal <select name="consentPolicy">
-${option('skip-in-eea-uk-ch', 'Skip if the shop is in the EEA, UK or Switzerland')}${option('skip', 'Always skip')}${option('send', 'Always send')}</select></label>
-<label>Shop country (ISO code) <input name="shopCountry" maxlength="2" value="${settings?.shopCountry ?? ''}"></label>
-<button>Save</button></form>
-<form method="post" action="/settings/test" class="later"><input type="hidden" name="csrf" value="${csrf}"><button>Send test event</button></form>
-<form method="post" action="/logout" class="later"><input type="hidden" name="csrf" value="${csrf}"><button>Sign out</button></form>`;
+/** The outcome of `track()` as the delivery panel shows it. */
+function trackOutcome(result: TrackResult | undefined): [DeliveryOutcome, string?] {
+  if (!result || result.status === 'queued') return ['queued'];
+  if (result.status === 'skipped') return ['skipped', 'No consent for this order'];
+  const first = result.issues[0];
+  return ['refused', first ? `Not a valid event: ${first.path} (${first.code})` : 'Not a valid event'];
 }

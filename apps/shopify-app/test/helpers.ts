@@ -1,5 +1,6 @@
-// Drives the app as Shopify and a merchant's browser do: real HTTP, a cookie jar, signed webhooks,
-// and a stand-in for Shopify's OAuth token endpoint.
+// Drives the app as Shopify and a merchant in the admin do: real HTTP, session tokens signed here
+// with the app secret, signed webhooks, and a local stand-in for Shopify's token endpoint and
+// GraphQL Admin API (the app's Shopify client is pointed at it; nothing reaches the network).
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -13,19 +14,100 @@ export const API_KEY = 'app-client-id';
 export const SECRET = 'shpss_app_secret_for_tests';
 export const key = (id: string) => `${id}:${randomBytes(32).toString('base64url')}`;
 
-// Shopify's token endpoint, as the app's server-side fetch reaches it: it checks the client id, the
-// client secret the app was started with, and the one-time code.
-const secrets = new Map<string, string>();
-export const tokenRequests: Array<Record<string, string>> = [];
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * A session token as Shopify's admin issues it to App Bridge: an HS256 JWT signed with the app
+ * secret, for one shop, valid for a minute. `claims` and `secret` make the bad ones.
+ */
+export function sessionToken(shop: string, claims: Record<string, unknown> = {}, secret = SECRET): string {
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({
+    iss: `https://${shop}/admin`,
+    dest: `https://${shop}`,
+    aud: API_KEY,
+    sub: '42',
+    exp: now + 60,
+    nbf: now - 5,
+    iat: now - 5,
+    jti: randomBytes(8).toString('hex'),
+    sid: randomBytes(8).toString('hex'),
+    ...claims,
+  })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
+
+/** What the stand-in of Shopify saw and what it answers. */
+export const shopifyStandIn = {
+  /** Token exchange requests, as sent. */
+  tokenRequests: [] as Array<Record<string, string>>,
+  /** GraphQL queries, with the access token they carried. */
+  graphqlRequests: [] as Array<{ shop: string; token: string; query: string }>,
+  /** Each shop's billing country. */
+  countries: new Map<string, string>([['northwind.myshopify.com', 'DE']]),
+  /** When set, the Admin API answers this status. */
+  adminStatus: undefined as number | undefined,
+  /** Secrets the stand-in accepts, with their client ids. */
+  clients: new Map<string, string>(),
+  tokens: new Map<string, string>(),
+  origin: '',
+};
+
+function verifyJwt(token: string, secret: string): Record<string, unknown> | undefined {
+  const [header, payload, signature] = token.split('.');
+  if (!header || !payload || !signature) return undefined;
+  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
+  return expected === signature ? JSON.parse(Buffer.from(payload, 'base64url').toString()) : undefined;
+}
+
+/** Shopify's token endpoint and GraphQL Admin API, for `<shop>/admin/...` paths. */
+const standIn: Server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (chunk) => (body += chunk));
+  req.on('end', () => {
+    const [, shop = '', ...rest] = (req.url ?? '').split('/');
+    const path = `/${rest.join('/')}`;
+    const answer = (status: number, value: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    if (req.method === 'POST' && path === '/admin/oauth/access_token') {
+      const request = JSON.parse(body) as Record<string, string>;
+      shopifyStandIn.tokenRequests.push({ shop, ...request });
+      const secret = request.client_secret ?? '';
+      const claims = verifyJwt(request.subject_token ?? '', secret);
+      if (
+        shopifyStandIn.clients.get(secret) !== request.client_id ||
+        request.grant_type !== 'urn:ietf:params:oauth:grant-type:token-exchange' ||
+        request.subject_token_type !== 'urn:ietf:params:oauth:token-type:id_token' ||
+        request.requested_token_type !== 'urn:shopify:params:oauth:token-type:offline-access-token' ||
+        claims?.dest !== `https://${shop}`
+      ) {
+        return answer(400, { error: 'invalid_subject_token' });
+      }
+      const token = `shpat_${randomBytes(8).toString('hex')}`;
+      shopifyStandIn.tokens.set(token, shop);
+      return answer(200, { access_token: token, scope: 'read_orders' });
+    }
+    if (req.method === 'POST' && /^\/admin\/api\/[\w-]+\/graphql\.json$/.test(path)) {
+      const token = String(req.headers['x-shopify-access-token'] ?? '');
+      shopifyStandIn.graphqlRequests.push({ shop, token, query: JSON.parse(body).query });
+      if (shopifyStandIn.adminStatus) return answer(shopifyStandIn.adminStatus, { errors: 'unavailable' });
+      if (shopifyStandIn.tokens.get(token) !== shop)
+        return answer(401, { errors: 'Invalid API key or access token' });
+      const country = shopifyStandIn.countries.get(shop) ?? 'US';
+      return answer(200, { data: { shop: { billingAddress: { countryCodeV2: country } } } });
+    }
+    answer(404, { errors: 'Not Found' });
+  });
+});
+await new Promise<void>((resolve) => standIn.listen(0, '127.0.0.1', resolve));
+standIn.unref();
+shopifyStandIn.origin = `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`;
+// The app's Shopify client sends every Admin request through this function: `https://<shop>/…`
+// goes to the stand-in; anything else (the sandbox, local servers) is fetched as asked.
 setAbstractFetchFunc(async (input, init) => {
   const url = new URL(String(input));
-  if (url.pathname === '/admin/oauth/access_token' && url.hostname.endsWith('.myshopify.com')) {
-    const body = JSON.parse(String(init?.body));
-    tokenRequests.push(body);
-    if (body.client_id !== API_KEY || !secrets.has(body.client_secret) || body.code !== 'auth-code-1') {
-      return new Response('{"error":"invalid_request"}', { status: 400 });
-    }
-    return Response.json({ access_token: `shpat_${url.hostname}`, scope: 'read_orders' });
+  if (url.hostname.endsWith('.myshopify.com')) {
+    return fetch(`${shopifyStandIn.origin}/${url.hostname}${url.pathname}${url.search}`, init);
   }
   return fetch(input, init);
 });
@@ -56,8 +138,8 @@ export async function startApp(
     },
     ...(typeof overrides === 'function' ? overrides(base) : overrides),
   };
-  secrets.set(options.apiSecret, options.apiKey);
-  const created = createShopifyApp(options);
+  shopifyStandIn.clients.set(options.apiSecret, options.apiKey);
+  const created = await createShopifyApp(options);
   server.on('request', created.app);
   return {
     ...created,
@@ -71,73 +153,71 @@ export async function startApp(
   };
 }
 
-/** A merchant's browser: keeps cookies, follows nothing by itself. */
-export class Browser {
-  readonly jar = new Map<string, string>();
-  constructor(readonly base: string) {}
+/** The app as a browser must see it: on its own origin (loopback, http), as over https in production. */
+export function startAppOnOwnOrigin(conversionsEndpoint: string) {
+  return startApp((base) => ({ hostName: new URL(base).host, hostScheme: 'http', conversionsEndpoint }));
+}
 
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(`${this.base}${path}`, {
-      ...init,
-      redirect: 'manual',
+/**
+ * A merchant in the Shopify admin: opens the app as the admin does (shop, host, a fresh session
+ * token in the URL; no cookie) and calls its API the way App Bridge's fetch does.
+ */
+export class Admin {
+  constructor(
+    readonly app: { base: string; options: ShopifyAppOptions },
+    readonly shop: string,
+  ) {}
+
+  token(claims: Record<string, unknown> = {}, secret = this.app.options.apiSecret): string {
+    return sessionToken(this.shop, { aud: this.app.options.apiKey, ...claims }, secret);
+  }
+
+  /** The app's home as the admin loads it in its iframe. */
+  open(query: Record<string, string> = {}) {
+    const params = new URLSearchParams({
+      embedded: '1',
+      host: Buffer.from(`admin.shopify.com/store/${this.shop.split('.')[0]}`).toString('base64url'),
+      shop: this.shop,
+      id_token: this.token(),
+      ...query,
+    });
+    return fetch(`${this.app.base}/?${params}`, { redirect: 'manual' });
+  }
+
+  /** A call from the settings page: JSON, with `Authorization: Bearer <session token>`. */
+  call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    return fetch(`${this.app.base}${path}`, {
+      method,
       headers: {
-        // shopify-api turns bots away from OAuth; this is a merchant's browser.
-        'user-agent':
-          'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36',
-        cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; '),
-        ...(init.headers as Record<string, string>),
+        authorization: `Bearer ${this.token()}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
       },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const eq = pair.indexOf('=');
-      const value = pair.slice(eq + 1);
-      if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(cookie))
-        this.jar.delete(pair.slice(0, eq));
-      else this.jar.set(pair.slice(0, eq), value);
-    }
-    return response;
   }
 
-  /** The CSRF token of the settings page's forms. */
-  async csrf(): Promise<string> {
-    const page = await (await this.fetch('/settings')).text();
-    const token = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-    if (!token) throw new Error(`no CSRF token on the settings page:\n${page}`);
-    return token;
+  async save(fields: { pixelId: string; apiKey?: string; consentPolicy?: string }) {
+    return this.call('POST', '/api/settings', { consentPolicy: 'skip-in-eea-uk-ch', apiKey: '', ...fields });
   }
 
-  /** Posts a form as the settings page does, with its CSRF token unless one is given. */
-  async post(path: string, fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
-    const body = new URLSearchParams({ csrf: await this.csrf(), ...fields });
-    return this.fetch(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: body.toString(),
-    });
+  async status(): Promise<{
+    backlog: number;
+    deliveries: Array<{ order: string; eventId: string; outcome: string; reason?: string }>;
+    halted?: string;
+  }> {
+    const response = await this.call('GET', '/api/status');
+    if (response.status !== 200) throw new Error(`/api/status answered ${response.status}`);
+    return response.json();
   }
 }
 
-/** OAuth install as Shopify runs it: /auth, the merchant approves, Shopify calls back signed. */
-export async function install(app: StartedApp, shop: string, browser = new Browser(app.base)) {
-  const begin = await browser.fetch(`/auth?shop=${shop}`);
-  if (begin.status !== 302) throw new Error(`/auth answered ${begin.status}`);
-  const authorize = new URL(begin.headers.get('location')!);
-  const callback = await browser.fetch(
-    `/auth/callback?${signedQuery(app.options.apiSecret, { code: 'auth-code-1', host: 'bm9ydGh3aW5k', shop, state: authorize.searchParams.get('state')! })}`,
-  );
-  if (callback.status !== 303) throw new Error(`/auth/callback answered ${callback.status}`);
-  return { browser, authorize, callback };
-}
-
-export function signedQuery(secret: string, fields: Record<string, string>) {
-  const query = new URLSearchParams(
-    Object.entries({ ...fields, timestamp: String(Math.floor(Date.now() / 1000)) }).sort(([a], [b]) =>
-      a.localeCompare(b),
-    ),
-  );
-  query.set('hmac', createHmac('sha256', secret).update(query.toString()).digest('hex'));
-  return query;
+/** Opens the app from the admin once (the token exchange happens there) and returns the merchant. */
+export async function install(app: StartedApp, shop: string) {
+  const admin = new Admin(app, shop);
+  const response = await admin.open();
+  if (response.status !== 200) throw new Error(`the app's home answered ${response.status}`);
+  return admin;
 }
 
 /** A webhook delivery from Shopify, signed with `secret` unless `hmac` is given. */
@@ -176,9 +256,10 @@ const GIFT_NOTE =
   'There is a second bag in the box for the office, so nobody has to drink the instant stuff any more. ' +
   'See you at the cabin in June, and bring the good kettle this time. With love from all of us.';
 
-export function orderBody(id: number, lineItems = 1): string {
+export function orderBody(id: number, lineItems = 1, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
     id,
+    name: `#${id % 100_000}`,
     created_at: new Date().toISOString(),
     currency: 'JPY',
     total_price: '8900',
@@ -243,6 +324,7 @@ export function orderBody(id: number, lineItems = 1): string {
       },
       duties: [],
     })),
+    ...extra,
   });
 }
 

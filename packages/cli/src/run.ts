@@ -23,7 +23,7 @@ const COMMANDS = {
   outbox: {
     run: outbox,
     help: OUTBOX_HELP,
-    summary: 'list, replay or purge the dead letters of a SQLite outbox',
+    summary: 'list, replay or purge the dead letters of a SQLite or PostgreSQL outbox',
   },
   'check-url': {
     run: checkUrl,

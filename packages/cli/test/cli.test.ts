@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Sandbox, startSandbox } from '@chatgpt-ads/sandbox';
+import { startPostgres, type ThrowawayPostgres } from '@tooling/postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CliIO, runCli } from '../src/index.js';
 
@@ -366,5 +367,76 @@ describe('outbox', () => {
     const after = await cli(['outbox', 'list', '--file', 'outbox.db']);
     expect(after.stdout).toContain('0 dead letter(s); 1 event(s) waiting or in flight');
     expect((await cli(['outbox', 'nope', '--file', 'outbox.db'])).code).toBe(2);
+  });
+});
+
+describe('outbox on PostgreSQL', () => {
+  let postgres: ThrowawayPostgres;
+  let url: string;
+  beforeAll(async () => {
+    postgres = await startPostgres();
+    // A password the server (trust authentication) ignores, to see that it is never printed.
+    url = (await postgres.createDatabase('cli_outbox')).replace('postgres@', 'postgres:pw-not-shown@');
+  });
+  afterAll(() => postgres?.stop());
+
+  it('lists, replays and purges the dead letters of a PostgreSQL outbox, from --postgres or DATABASE_URL', async () => {
+    const { PostgresOutbox } = await import('@chatgpt-ads/outbox-postgres');
+    const { createConversions } = await import('@chatgpt-ads/core');
+    sandbox.setFaults([{ rejectIds: ['bad_1', 'bad_2'] }]);
+    const store = new PostgresOutbox({ connectionString: url });
+    const conversions = createConversions({
+      ...PIXEL,
+      endpoint: sandbox.endpoint,
+      outbox: store,
+      logger: { warn() {}, error() {} },
+    });
+    for (const id of ['ok_1', 'bad_1', 'bad_2'])
+      await conversions.track(
+        { type: 'lead_created', id },
+        { consent: 'granted', sourceUrl: 'https://s.example/' },
+      );
+    await conversions.shutdown();
+    await store.close();
+    sandbox.setFaults([]);
+
+    const list = await cli(['outbox', 'list', '--postgres', url]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('2 dead letter(s)');
+    expect(list.stdout).toMatch(/bad_1\s+invalid/);
+    const json = JSON.parse((await cli(['outbox', 'list', '--json'], { DATABASE_URL: url })).stdout);
+    expect(json).toMatchObject({ ok: true, action: 'list', deadLetters: 2, waiting: 0 });
+    expect(json.database).toBe(url.replace(':pw-not-shown', ''));
+    expect((await cli(['outbox', 'replay', '--postgres', url, '--id', 'bad_1'])).stdout).toBe(
+      '✔ Replayed 1 dead letter(s)\n',
+    );
+    expect((await cli(['outbox', 'purge', '--yes'], { DATABASE_URL: url })).stdout).toBe(
+      '✔ Purged 1 dead letter(s)\n',
+    );
+    const after = await cli(['outbox', 'list', '--postgres', url]);
+    expect(after.stdout).toContain('0 dead letter(s); 1 event(s) waiting or in flight');
+  });
+
+  it('refuses a database without the outbox table, both sources at once, and no source; never prints the password', async () => {
+    const empty = (await postgres.createDatabase('cli_empty')).replace('postgres@', 'postgres:pw-not-shown@');
+    const missing = await cli(['outbox', 'list', '--postgres', empty]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /no outbox table "public"."chatgpt_ads_outbox" in postgres:\/\/postgres@127\.0\.0\.1:\d+\/cli_empty/,
+    );
+    // It was not created either.
+    expect((await cli(['outbox', 'list', '--postgres', empty])).code).toBe(2);
+    expect((await cli(['outbox', 'list', '--postgres', empty, '--table', 'other'])).stderr).toContain(
+      '"public"."other"',
+    );
+    const both = await cli(['outbox', 'list', '--postgres', url, '--file', 'x.db']);
+    expect(both.code).toBe(2);
+    const none = await cli(['outbox', 'list']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('DATABASE_URL');
+    const down = await cli(['outbox', 'list', '--postgres', 'postgres://u:pw-not-shown@127.0.0.1:9/db']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot be reached/);
+    for (const result of [missing, both, none, down]) expect(result.stderr).not.toContain('pw-not-shown');
   });
 });

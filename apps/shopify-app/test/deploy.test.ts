@@ -1,0 +1,92 @@
+// The deployable build: `pnpm --filter @apps/shopify-app deploy --prod <dir>` makes a folder with the
+// built app and its production dependencies (the workspace packages copied in, not linked), which
+// runs with plain `node` outside the repository. Needs `dist/` (turbo builds it before the tests).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { deliver, key, orderBody, SECRET } from './helpers.js';
+
+const app = join(import.meta.dirname, '..');
+const repo = join(app, '..', '..');
+let folder: string;
+let server: ChildProcess | undefined;
+let output = '';
+
+beforeAll(() => {
+  if (!existsSync(join(app, 'dist', 'main.js'))) {
+    throw new Error('dist/ is missing: run `pnpm turbo run build --filter=@apps/shopify-app...` first');
+  }
+  folder = join(mkdtempSync(join(tmpdir(), 'shopify-app-deploy-')), 'app');
+  execFileSync('pnpm', ['--filter', '@apps/shopify-app', 'deploy', '--prod', '--offline', folder], {
+    cwd: repo,
+    stdio: 'pipe',
+  });
+});
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    server.kill('SIGKILL');
+    await new Promise((resolve) => server?.once('exit', resolve));
+  }
+  rmSync(join(folder, '..'), { recursive: true, force: true });
+});
+
+it('holds the built app and its production dependencies, nothing that points back into the repository', () => {
+  expect(readdirSync(folder).sort()).toEqual(
+    expect.arrayContaining([
+      'README.md',
+      'dist',
+      'extensions',
+      'node_modules',
+      'package.json',
+      'shopify.app.toml',
+      'shopify.web.toml',
+    ]),
+  );
+  expect(readdirSync(folder)).not.toContain('src');
+  expect(readdirSync(folder)).not.toContain('test');
+  for (const name of ['core', 'shopify', 'outbox-sqlite']) {
+    const resolved = realpathSync(join(folder, 'node_modules', '@chatgpt-ads', name));
+    expect(relative(folder, resolved).startsWith('..')).toBe(false);
+    expect(existsSync(join(resolved, 'dist'))).toBe(true);
+  }
+  expect(existsSync(join(folder, 'node_modules', 'vitest'))).toBe(false);
+});
+
+it('starts with node from the temporary folder, answers a signed webhook and refuses a forged one, and stops on SIGTERM', async () => {
+  server = spawn(process.execPath, ['dist/main.js'], {
+    cwd: folder,
+    env: {
+      PATH: process.env.PATH ?? '',
+      SHOPIFY_API_KEY: 'app-client-id',
+      SHOPIFY_API_SECRET: SECRET,
+      HOST: 'app.example.test',
+      PORT: '0',
+      DB_PATH: join(folder, '..', 'app.db'),
+      CHATGPT_ADS_ENCRYPTION_KEYS: key('k1'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stdout?.on('data', (chunk) => (output += chunk));
+  server.stderr?.on('data', (chunk) => (output += chunk));
+  const port = await new Promise<number>((resolve, reject) => {
+    server?.stdout?.on('data', () => {
+      const found = /on port (\d+)/.exec(output)?.[1];
+      if (found) resolve(Number(found));
+    });
+    server?.once('exit', (code) => reject(new Error(`the app exited with ${code}:\n${output}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const signed = await deliver(base, '/webhooks/orders/create', 'orders/create', orderBody(9001));
+  expect(signed.status).toBe(200);
+  const forged = await deliver(base, '/webhooks/orders/create', 'orders/create', orderBody(9002), {
+    secret: 'forged',
+  });
+  expect(forged.status).toBe(401);
+  expect((await fetch(`${base}/?shop=northwind.myshopify.com`)).status).toBe(200);
+  const exited = new Promise<number | null>((resolve) => server?.once('exit', resolve));
+  server.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  expect(output).not.toMatch(/Error|warn/i);
+});

@@ -1,0 +1,3 @@
+import { packageBuild } from '@tooling/config/tsup';
+
+export default packageBuild();

@@ -1,0 +1,157 @@
+import {
+  type ConsentState,
+  type Conversions,
+  type ConversionsOptions,
+  checkConversionsOptions,
+  checkKeys,
+  createConversions,
+  fromWebRequest,
+  optionChecks,
+  type RequestConversions,
+  splitOptions,
+  withEnvironment,
+} from '@chatgpt-ads/core';
+import type { Context, MiddlewareHandler } from 'hono';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** ChatGPT Ads for this request: context, consent, event id, `track` and `pixel`. */
+    chatgptAds: RequestConversions;
+  }
+}
+
+/**
+ * The Hono `Env` the middleware sets, for apps that type their variables explicitly. Importing the
+ * package already types `c.get('chatgptAds')` everywhere through `ContextVariableMap`.
+ *
+ * @example
+ * const app = new Hono<ChatgptAdsEnv>();
+ * app.post('/lead', async (c) => c.json(await c.var.chatgptAds.track({ type: 'lead_created' })));
+ */
+export type ChatgptAdsEnv = { Variables: { chatgptAds: RequestConversions } };
+
+/**
+ * Options of {@link chatgptAds}: the core client's options (or `conversions`, a client you made),
+ * plus how to read the client IP, the app's own consent and the response's CSP nonce. `pixelId`,
+ * `apiKey` and `endpoint` not given here are read from `CHATGPT_ADS_PIXEL_ID`,
+ * `CHATGPT_ADS_API_KEY` and `CHATGPT_ADS_ENDPOINT` where the runtime has `process.env`.
+ *
+ * @example
+ * const options: ChatgptAdsOptions = {
+ *   consentFromRequest: (c) => (c.req.header('cookie')?.includes('site_consent=yes') ? 'granted' : undefined),
+ *   clientIp: (c) => c.req.header('cf-connecting-ip'),
+ * };
+ */
+export type ChatgptAdsOptions = (
+  | (Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & { pixelId?: string; apiKey?: string })
+  | { conversions: Conversions }
+) & {
+  /** The app's own consent answer for this request; asked before cookies and headers. */
+  consentFromRequest?: (c: Context) => ConsentState | undefined;
+  /** The CSP nonce for the pixel's script tag. Default: `c.get('secureHeadersNonce')` (`secureHeaders`). */
+  nonce?: (c: Context) => string | undefined;
+  /** The visitor's IP. Default: the socket's address under `@hono/node-server`, none elsewhere. */
+  clientIp?: (c: Context) => string | undefined;
+};
+
+/**
+ * The middleware, with the client it uses.
+ *
+ * @example
+ * const ads = chatgptAds();
+ * app.use(ads);
+ * await ads.conversions.shutdown();
+ */
+export interface ChatgptAdsMiddleware extends MiddlewareHandler<ChatgptAdsEnv> {
+  readonly conversions: Conversions;
+}
+
+const ADAPTER_RULES = {
+  consentFromRequest: optionChecks.function,
+  nonce: optionChecks.function,
+  clientIp: optionChecks.function,
+};
+const OWN_KEYS = Object.keys(ADAPTER_RULES) as Array<keyof typeof ADAPTER_RULES>;
+
+/**
+ * Hono middleware for Node (`@hono/node-server`) and Web-standard runtimes. On every request it
+ * reads consent, captures `oppref` into the `__oppref` cookie (or clears attribution cookies under a
+ * denial) and sets `c.var.chatgptAds`. Where the runtime has an execution context (Workers), the
+ * response's conversions are sent inside `waitUntil`; on Node they are batched until `shutdown()`.
+ *
+ * @example
+ * import { Hono } from 'hono';
+ * import { chatgptAds } from '@chatgpt-ads/hono';
+ *
+ * const app = new Hono();
+ * app.use(chatgptAds({ consent: { mode: 'opt-in' } }));
+ * app.post('/checkout', async (c) => {
+ *   await c.var.chatgptAds.track({ type: 'order_created', data: { amount: 12999, currency: 'USD' } });
+ *   return c.html(`<head>${c.var.chatgptAds.pixel({ type: 'order_created' })}</head>`);
+ * });
+ */
+export function chatgptAds(options: ChatgptAdsOptions = {}): ChatgptAdsMiddleware {
+  const conversions = clientOf(options);
+  const { consentFromRequest, nonce = defaultNonce, clientIp = nodeSocketAddress } = options ?? {};
+  const middleware: MiddlewareHandler<ChatgptAdsEnv> = async (c, next) => {
+    const consent = consentFromRequest?.(c);
+    const ads = conversions.forRequest(fromWebRequest(c.req.raw, clientIp(c)), {
+      nonce: () => nonce(c),
+      ...(consent ? { consent } : {}),
+    });
+    c.set('chatgptAds', ads);
+    await next();
+    appendSetCookies(c, ads.setCookies);
+    // A worker may be stopped once the response is out: waitUntil keeps it alive for the send.
+    executionContextOf(c)?.waitUntil(conversions.flush().then(() => undefined));
+  };
+  return Object.assign(middleware, { conversions });
+}
+
+// The adapter's own options are checked here and kept out of the client's: core rejects names it
+// does not know, so a typo anywhere throws when the middleware is made.
+function clientOf(options: ChatgptAdsOptions): Conversions {
+  if (options && 'conversions' in options) {
+    // A client you made already has its options; any given beside it would be ignored, so refuse them.
+    checkKeys(options, '', { ...ADAPTER_RULES, conversions: null });
+    return options.conversions;
+  }
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const merged = withEnvironment((options ?? {}) as ConversionsOptions, env ?? {});
+  checkConversionsOptions(merged, OWN_KEYS);
+  const { own, client } = splitOptions(merged, OWN_KEYS);
+  checkKeys(own, '', ADAPTER_RULES);
+  // No `hash` is set: core picks the runtime's SHA-256 (Web Crypto on edge runtimes).
+  return createConversions(client as ConversionsOptions);
+}
+
+// After next() the response is final. Responses made by Response.redirect() or fetch() have
+// immutable headers: the response is copied (Hono keeps its other headers) before adding cookies.
+function appendSetCookies(c: Context, cookies: readonly string[]): void {
+  if (cookies.length === 0) return;
+  try {
+    for (const cookie of cookies) c.res.headers.append('set-cookie', cookie);
+  } catch {
+    c.res = new Response(c.res.body, c.res);
+    for (const cookie of cookies) c.res.headers.append('set-cookie', cookie);
+  }
+}
+
+function executionContextOf(c: Context): { waitUntil(promise: Promise<unknown>): void } | undefined {
+  try {
+    return c.executionCtx; // Hono throws when the runtime passed none (Node, Bun, tests)
+  } catch {
+    return undefined;
+  }
+}
+
+function defaultNonce(c: Context): string | undefined {
+  const nonce: unknown = c.get('secureHeadersNonce' as never);
+  return typeof nonce === 'string' ? nonce : undefined;
+}
+
+// @hono/node-server passes { incoming, outgoing } as the env; read it without importing Node.
+function nodeSocketAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
