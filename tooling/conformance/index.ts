@@ -49,6 +49,32 @@ export interface ConformanceApp {
   exposed(): unknown[];
 }
 
+/**
+ * What an adapter's own conformance cases get (`runConformance(harness, { extraTests })`): the
+ * sandbox the app sends to (reset before each case), and the app under test started with the
+ * suite's options.
+ */
+export interface ConformanceSuite {
+  sandbox(): Sandbox;
+  /** Starts the app (opt-in unless `mode` says otherwise, `extra` options on top); the suite closes it after the case. */
+  start(
+    mode?: ConsentMode,
+    resolvers?: ConsentResolver[],
+    extra?: Partial<ConversionsOptions>,
+  ): Promise<ConformanceApp>;
+  /** Closes the app the framework's way (which must flush the client). */
+  stop(): Promise<void>;
+  request(
+    path: string,
+    init?: { method?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; setCookies: string[]; text: string }>;
+}
+
+export interface ConformanceOptions {
+  /** The adapter's own cases, run inside the suite with its sandbox and app. */
+  extraTests?: (suite: ConformanceSuite) => void;
+}
+
 export interface ConformanceHarness {
   name: string;
   start(options: ConversionsOptions): Promise<ConformanceApp>;
@@ -75,7 +101,7 @@ function serialize(value: unknown): string {
 }
 const GRANTED = { cookie: '__oaiq_consent=true' };
 
-export function runConformance(harness: ConformanceHarness): void {
+export function runConformance(harness: ConformanceHarness, options: ConformanceOptions = {}): void {
   describe(`adapter conformance: ${harness.name}`, () => {
     let sandbox: Sandbox;
     let app: ConformanceApp | undefined;
@@ -93,13 +119,18 @@ export function runConformance(harness: ConformanceHarness): void {
       sandbox.reset();
     });
 
-    async function start(mode: ConsentMode = 'opt-in', resolvers?: ConsentResolver[]) {
+    async function start(
+      mode: ConsentMode = 'opt-in',
+      resolvers?: ConsentResolver[],
+      extra: Partial<ConversionsOptions> = {},
+    ) {
       app = await harness.start({
         ...PIXEL,
         endpoint: sandbox.endpoint,
         consent: { mode, ...(resolvers ? { resolvers } : {}) },
         batch: { flushIntervalMs: 3_600_000 },
         logger: { warn() {}, error() {} },
+        ...extra,
       });
       return app;
     }
@@ -337,5 +368,7 @@ export function runConformance(harness: ConformanceHarness): void {
       await stop();
       expect(sandbox.events()).toHaveLength(3);
     });
+
+    options.extraTests?.({ sandbox: () => sandbox, start, stop, request });
   });
 }

@@ -2,6 +2,7 @@
 // Wire-level tools (the validator, schema constants, the dedup key, postEvents, the retry policy)
 // are on '@chatgpt-ads/core/wire'; Node helpers on '@chatgpt-ads/core/node'; the TCF reader on
 // '@chatgpt-ads/core/tcf'.
+export { type AdapterOptions, adapterClient } from './adapter.js';
 export {
   type BuildOptions,
   type BuildResult,

@@ -1,14 +1,12 @@
 import type { Server } from 'node:http';
 import {
+  type AdapterOptions,
+  adapterClient,
   type ConsentState,
   type Conversions,
   type ConversionsOptions,
-  checkKeys,
-  createConversions,
   optionChecks,
   type RequestConversions,
-  splitOptions,
-  withEnvironment,
 } from '@chatgpt-ads/core';
 import { fromNodeRequest } from '@chatgpt-ads/core/node';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -34,15 +32,12 @@ declare global {
  *   consentFromRequest: (req) => (req.session?.adsConsent ? 'granted' : undefined),
  * };
  */
-export type ChatgptAdsOptions = (
-  | (Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & { pixelId?: string; apiKey?: string })
-  | { conversions: Conversions }
-) & {
+export type ChatgptAdsOptions = AdapterOptions<{
   /** The app's own consent answer for this request; asked before cookies and headers. */
   consentFromRequest?: (req: Request) => ConsentState | undefined;
   /** The CSP nonce for the pixel's script tag. Default: `res.locals.cspNonce ?? res.locals.nonce`. */
   nonce?: (req: Request, res: Response) => string | undefined;
-};
+}>;
 
 /**
  * The middleware, with the client it uses.
@@ -121,22 +116,11 @@ export function flushOnShutdown(
 
 const ADAPTER_RULES = { consentFromRequest: optionChecks.function, nonce: optionChecks.function };
 
-// The adapter's own options are checked here and kept out of the client's: core rejects names it
-// does not know, so a typo anywhere throws at startup.
+// The adapter's own options are checked with the client's (a typo anywhere throws at startup); what
+// is not given in code comes from CHATGPT_ADS_PIXEL_ID, CHATGPT_ADS_API_KEY, CHATGPT_ADS_ENDPOINT and
+// CHATGPT_ADS_DEBUG, and nothing falls back to a default key or endpoint.
 function clientOf(options: ChatgptAdsOptions): Conversions {
-  if (options && 'conversions' in options) {
-    // A client you made already has its options; any given beside it would be ignored, so refuse them.
-    checkKeys(options, '', { ...ADAPTER_RULES, conversions: null });
-    return options.conversions;
-  }
-  const { own, client } = splitOptions((options ?? {}) as ConversionsOptions, [
-    'consentFromRequest',
-    'nonce',
-  ]);
-  checkKeys(own, '', ADAPTER_RULES);
-  // Options not given in code come from CHATGPT_ADS_PIXEL_ID, CHATGPT_ADS_API_KEY, CHATGPT_ADS_ENDPOINT
-  // and CHATGPT_ADS_DEBUG; nothing falls back to a default key or endpoint.
-  return createConversions(withEnvironment(client as ConversionsOptions, process.env));
+  return adapterClient(options, ADAPTER_RULES, process.env).conversions;
 }
 
 function withConsent(state: ConsentState | undefined): { consent?: ConsentState } {

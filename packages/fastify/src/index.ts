@@ -1,16 +1,13 @@
 import {
+  type AdapterOptions,
+  adapterClient,
   type ConsentState,
   type Conversions,
   type ConversionsOptions,
-  checkConversionsOptions,
-  checkKeys,
-  createConversions,
   optionChecks,
   type RequestConversions,
-  splitOptions,
-  withEnvironment,
 } from '@chatgpt-ads/core';
-import { fromNodeRequest, nodeSha256 } from '@chatgpt-ads/core/node';
+import { fromNodeRequest } from '@chatgpt-ads/core/node';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -37,23 +34,19 @@ declare module 'fastify' {
  *   consentFromRequest: (request) => (request.headers.cookie?.includes('site_consent=yes') ? 'granted' : undefined),
  * };
  */
-export type ChatgptAdsOptions = (
-  | (Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & { pixelId?: string; apiKey?: string })
-  | { conversions: Conversions }
-) & {
+export type ChatgptAdsOptions = AdapterOptions<{
   /** The app's own consent answer for this request; asked before cookies and headers. */
   consentFromRequest?: (request: FastifyRequest) => ConsentState | undefined;
   /** The CSP nonce for the pixel's script tag. Default: `reply.cspNonce.script` (`@fastify/helmet`). */
   nonce?: (request: FastifyRequest, reply: FastifyReply) => string | undefined;
-};
+}>;
 
 const ADAPTER_RULES = { consentFromRequest: optionChecks.function, nonce: optionChecks.function };
-const OWN_KEYS = Object.keys(ADAPTER_RULES) as Array<keyof typeof ADAPTER_RULES>;
 
 // Async, so that a refused option rejects `register()` (and `ready()`) instead of being thrown out of it.
 const plugin: FastifyPluginAsync<ChatgptAdsOptions> = async (fastify, options) => {
-  const given = options && 'conversions' in options;
-  const conversions = clientOf(options);
+  // Options not given in code come from CHATGPT_ADS_PIXEL_ID, CHATGPT_ADS_API_KEY and CHATGPT_ADS_ENDPOINT.
+  const { conversions, given } = adapterClient(options, ADAPTER_RULES, process.env);
   const nonceOf = options?.nonce ?? defaultNonce;
   fastify.decorate('chatgptAds', { getter: () => conversions });
   fastify.decorateRequest('chatgptAds', null as unknown as RequestConversions);
@@ -95,25 +88,6 @@ const plugin: FastifyPluginAsync<ChatgptAdsOptions> = async (fastify, options) =
 export const chatgptAds = fp(plugin, { name: '@chatgpt-ads/fastify', fastify: '5.x' });
 
 export default chatgptAds;
-
-// The adapter's own options are checked here and kept out of the client's: core rejects names it
-// does not know, so a typo anywhere throws when the plugin is registered.
-function clientOf(options: ChatgptAdsOptions): Conversions {
-  if (options && 'conversions' in options) {
-    // A client you made already has its options; any given beside it would be ignored, so refuse them.
-    checkKeys(options, '', { ...ADAPTER_RULES, conversions: null });
-    return options.conversions;
-  }
-  // Options not given in code come from CHATGPT_ADS_PIXEL_ID, CHATGPT_ADS_API_KEY and
-  // CHATGPT_ADS_ENDPOINT; an unknown name is refused with the adapter's own names among the known.
-  const merged = withEnvironment((options ?? {}) as ConversionsOptions, process.env);
-  checkConversionsOptions(merged, OWN_KEYS);
-  const { own, client } = splitOptions(merged, OWN_KEYS);
-  checkKeys(own, '', ADAPTER_RULES);
-  // Set on the object, not spread into a new one: the key is non-enumerable and a spread would drop it.
-  (client as ConversionsOptions).hash ??= nodeSha256;
-  return createConversions(client as ConversionsOptions);
-}
 
 function withConsent(state: ConsentState | undefined): { consent?: ConsentState } {
   return state ? { consent: state } : {};

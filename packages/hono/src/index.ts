@@ -1,15 +1,12 @@
 import {
+  type AdapterOptions,
+  adapterClient,
   type ConsentState,
   type Conversions,
   type ConversionsOptions,
-  checkConversionsOptions,
-  checkKeys,
-  createConversions,
   fromWebRequest,
   optionChecks,
   type RequestConversions,
-  splitOptions,
-  withEnvironment,
 } from '@chatgpt-ads/core';
 import type { Context, MiddlewareHandler } from 'hono';
 
@@ -42,17 +39,14 @@ export type ChatgptAdsEnv = { Variables: { chatgptAds: RequestConversions } };
  *   clientIp: (c) => c.req.header('cf-connecting-ip'),
  * };
  */
-export type ChatgptAdsOptions = (
-  | (Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & { pixelId?: string; apiKey?: string })
-  | { conversions: Conversions }
-) & {
+export type ChatgptAdsOptions = AdapterOptions<{
   /** The app's own consent answer for this request; asked before cookies and headers. */
   consentFromRequest?: (c: Context) => ConsentState | undefined;
   /** The CSP nonce for the pixel's script tag. Default: `c.get('secureHeadersNonce')` (`secureHeaders`). */
   nonce?: (c: Context) => string | undefined;
   /** The visitor's IP. Default: the socket's address under `@hono/node-server`, none elsewhere. */
   clientIp?: (c: Context) => string | undefined;
-};
+}>;
 
 /**
  * The middleware, with the client it uses.
@@ -71,7 +65,6 @@ const ADAPTER_RULES = {
   nonce: optionChecks.function,
   clientIp: optionChecks.function,
 };
-const OWN_KEYS = Object.keys(ADAPTER_RULES) as Array<keyof typeof ADAPTER_RULES>;
 
 /**
  * Hono middleware for Node (`@hono/node-server`) and Web-standard runtimes. On every request it
@@ -108,21 +101,11 @@ export function chatgptAds(options: ChatgptAdsOptions = {}): ChatgptAdsMiddlewar
   return Object.assign(middleware, { conversions });
 }
 
-// The adapter's own options are checked here and kept out of the client's: core rejects names it
-// does not know, so a typo anywhere throws when the middleware is made.
+// A typo in any option throws when the middleware is made. Options not given in code come from
+// the environment where the runtime has one; core picks the runtime's SHA-256 (Web Crypto on the edge).
 function clientOf(options: ChatgptAdsOptions): Conversions {
-  if (options && 'conversions' in options) {
-    // A client you made already has its options; any given beside it would be ignored, so refuse them.
-    checkKeys(options, '', { ...ADAPTER_RULES, conversions: null });
-    return options.conversions;
-  }
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const merged = withEnvironment((options ?? {}) as ConversionsOptions, env ?? {});
-  checkConversionsOptions(merged, OWN_KEYS);
-  const { own, client } = splitOptions(merged, OWN_KEYS);
-  checkKeys(own, '', ADAPTER_RULES);
-  // No `hash` is set: core picks the runtime's SHA-256 (Web Crypto on edge runtimes).
-  return createConversions(client as ConversionsOptions);
+  return adapterClient(options, ADAPTER_RULES, env ?? {}).conversions;
 }
 
 // After next() the response is final. Responses made by Response.redirect() or fetch() have

@@ -1,20 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
+  type AdapterOptions,
+  adapterClient,
   type ConsentState,
   type ConversionInput,
   type Conversions,
   ConversionsConfigError,
-  type ConversionsOptions,
-  checkKeys,
-  createConversions,
   type EventType,
   optionChecks,
   type PixelEventInput,
   type RequestContext,
   type RequestConversions,
-  splitOptions,
   type TrackResult,
-  withEnvironment,
 } from '@chatgpt-ads/core';
 import { appendSetCookies, fromNodeRequest } from '@chatgpt-ads/core/node';
 import {
@@ -54,15 +51,12 @@ declare global {
  * @example
  * ChatgptAdsModule.forRoot({ pixelId: 'px_123', apiKey: process.env.CHATGPT_ADS_API_KEY!, isGlobal: true });
  */
-export type ChatgptAdsModuleOptions = (
-  | (Omit<ConversionsOptions, 'pixelId' | 'apiKey'> & { pixelId?: string; apiKey?: string })
-  | { conversions: Conversions }
-) & {
+export type ChatgptAdsModuleOptions = AdapterOptions<{
   consentFromRequest?: (req: Request) => ConsentState | undefined;
   nonce?: (req: Request, res: Response) => string | undefined;
   /** Time `onApplicationShutdown` gives queued conversions. Default 10 s. */
   shutdownTimeoutMs?: number;
-};
+}>;
 
 /**
  * Injection token of the core `Conversions` client the module creates.
@@ -284,32 +278,21 @@ function hideKey<T>(options: T): T {
   return copy;
 }
 
-// The client given, or one made here with the module's options (hashing with node:crypto); the
-// module's own options are checked and kept out of the client's.
+// The client given, or one made here with the module's options (the module's own are checked with
+// the client's and kept out of them).
 function clientFrom(options: ChatgptAdsModuleOptions): Conversions {
-  const { own, client } = splitOptions(options ?? ({} as ChatgptAdsModuleOptions), [
-    'consentFromRequest',
-    'nonce',
-    'shutdownTimeoutMs',
-    'isGlobal',
-  ]);
-  checkKeys(own, '', {
-    consentFromRequest: optionChecks.function,
-    nonce: optionChecks.function,
-    shutdownTimeoutMs: (value, path) => {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-        throw new ConversionsConfigError(`${path} must be a number of milliseconds (0 or more)`);
-    },
-    isGlobal: null,
-  });
-  if ('conversions' in client) {
-    // A client you made already has its options; any given beside it would be ignored, so refuse them.
-    checkKeys(client, '', { conversions: null });
-    return (client as { conversions: Conversions }).conversions;
-  }
-  const clientOptions = client as ConversionsOptions;
-  return createConversions(withEnvironment(clientOptions, process.env));
+  return adapterClient(options, MODULE_RULES, process.env).conversions;
 }
+
+const MODULE_RULES = {
+  consentFromRequest: optionChecks.function,
+  nonce: optionChecks.function,
+  shutdownTimeoutMs: (value: unknown, path: string) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new ConversionsConfigError(`${path} must be a number of milliseconds (0 or more)`);
+  },
+  isGlobal: null,
+};
 
 /**
  * The module: `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`, with

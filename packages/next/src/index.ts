@@ -37,8 +37,11 @@ export type NextConversionsOptions = Omit<ConversionsOptions, 'pixelId' | 'apiKe
    * `next start` and hosting platforms set; change it when another proxy sits in front.
    */
   clientIp?: (headers: Headers) => string | undefined;
-  /** The app's own consent answer, asked before cookies and headers. */
-  consentFromHeaders?: (headers: Headers) => ConsentState | undefined;
+  /**
+   * The app's own consent answer, asked before cookies and headers. The same option as every other
+   * adapter's; in Next.js it receives the request's headers (all a server component or action has).
+   */
+  consentFromRequest?: (headers: Headers) => ConsentState | undefined;
 };
 
 /**
@@ -85,10 +88,10 @@ const forwardedFor = (h: Headers): string | undefined =>
  * });
  */
 export function createNextConversions(options: NextConversionsOptions = {}): NextConversions {
-  const { own, client: clientOptions } = splitOptions(options ?? {}, ['clientIp', 'consentFromHeaders']);
-  checkKeys(own, '', { clientIp: optionChecks.function, consentFromHeaders: optionChecks.function });
+  const { own, client: clientOptions } = splitOptions(options ?? {}, ['clientIp', 'consentFromRequest']);
+  checkKeys(own, '', { clientIp: optionChecks.function, consentFromRequest: optionChecks.function });
   const givenClientIp = own.clientIp as NextConversionsOptions['clientIp'];
-  const consentFromHeaders = own.consentFromHeaders as NextConversionsOptions['consentFromHeaders'];
+  const consentFromRequest = own.consentFromRequest as NextConversionsOptions['consentFromRequest'];
   // Made on first use: `next build` imports this module to collect page data, where no secret is
   // set (and should not be). A missing pixel id or key is then an error at the first request.
   checkConversionsOptions(withEnvironment(clientOptions, process.env), [], { credentials: 'later' });
@@ -104,7 +107,7 @@ export function createNextConversions(options: NextConversionsOptions = {}): Nex
     return { url, header: (name) => h.get(name) ?? undefined, ...(ip ? { ip } : {}) };
   };
   const viewOf = (url: string, h: Headers): RequestConversions => {
-    const consent = consentFromHeaders?.(h);
+    const consent = consentFromRequest?.(h);
     const nonce = h.get('x-nonce') ?? undefined;
     return conversionsNow().forRequest(incoming(url, h), {
       ...(consent ? { consent } : {}),

@@ -1,4 +1,4 @@
 import { runConformance } from '@tooling/conformance';
-import { nextHarness } from './harness.js';
+import { nextExtraTests, nextHarness } from './harness.js';
 
-runConformance(nextHarness('Next.js 16 (proxy + route handlers)'));
+runConformance(nextHarness('Next.js 16 (proxy + route handlers)'), { extraTests: nextExtraTests });

@@ -3,7 +3,8 @@
 // real Web `Request`/`Response` objects; the handlers are the package's own.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConformanceHarness } from '@tooling/conformance';
+import type { ConformanceHarness, ConformanceSuite } from '@tooling/conformance';
+import { expect, it, vi } from 'vitest';
 import { createNextConversions } from '../src/index.js';
 import { createOpprefProxy } from '../src/proxy.js';
 
@@ -64,4 +65,26 @@ export function nextHarness(name: string): ConformanceHarness {
       };
     },
   };
+}
+
+const GRANTED = { cookie: '__oaiq_consent=true' };
+
+// Next's own cases: the pixel is the client's (its options reach it), and a route handler outside
+// `next start` (no after()) sends right after answering instead of waiting for shutdown.
+export function nextExtraTests(suite: ConformanceSuite): void {
+  it("a route handler's pixel is the client's own snippet: pixel.debug reaches it", async () => {
+    await suite.start('opt-in', undefined, { pixel: { debug: true } });
+    const answer = await suite.request('/lead', { method: 'POST', headers: GRANTED });
+    expect(JSON.parse(answer.text).pixel).toContain('"debug":true');
+  });
+
+  it('without after() (outside next start) the conversion is sent once the response is out, before any shutdown', async () => {
+    await suite.start();
+    const answer = await suite.request('/lead', { method: 'POST', headers: GRANTED });
+    expect(JSON.parse(answer.text).status).toBe('queued');
+    await vi.waitFor(() => expect(suite.sandbox().events()).toHaveLength(1), {
+      timeout: 30_000,
+      interval: 20,
+    });
+  });
 }
