@@ -2,7 +2,13 @@
 // the client's options from the environment, and make the client (or take the one given).
 import { type Conversions, createConversions } from './client.js';
 import type { ConversionsOptions } from './config.js';
-import { checkConversionsOptions, checkKeys, type OptionCheck, splitOptions, withEnvironment } from './options.js';
+import {
+  checkConversionsOptions,
+  checkKeys,
+  type OptionCheck,
+  splitOptions,
+  withEnvironment,
+} from './options.js';
 
 /**
  * An adapter's options: the client's (with `pixelId` and `apiKey` optional, read from the

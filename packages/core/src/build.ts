@@ -1,11 +1,6 @@
+import { USER_LIST_FIELDS, type UserListField } from './fields.js';
 import { defaultSha256, type HashFunction } from './hash.js';
-import {
-  type Normalized,
-  normalizeEmail,
-  normalizeExternalId,
-  normalizeName,
-  normalizePhone,
-} from './normalize.js';
+import type { PhoneOptions } from './normalize.js';
 import type { RequestContext } from './request.js';
 import {
   type ActionSource,
@@ -443,13 +438,6 @@ export function toWireContent(item: ContentInput): WireContent {
   return wire;
 }
 
-type HashedList =
-  | 'emails_sha256'
-  | 'phone_numbers_sha256'
-  | 'external_ids_sha256'
-  | 'first_names_sha256'
-  | 'last_names_sha256';
-
 async function buildUser(
   input: UserInput,
   context: RequestContext,
@@ -461,49 +449,34 @@ async function buildUser(
     return undefined;
   }
   const hash = options.hash ?? defaultSha256;
-  const phone = (raw: string) =>
-    normalizePhone(raw, options.defaultCountry ? { defaultCountry: options.defaultCountry } : {});
-  const hashed: Array<
-    [HashedList, OneOrMany | undefined, OneOrMany | undefined, (raw: string) => Normalized]
-  > = [
-    ['emails_sha256', input.email, input.emailSha256, normalizeEmail],
-    ['phone_numbers_sha256', input.phone, input.phoneSha256, phone],
-    ['external_ids_sha256', input.externalId, input.externalIdSha256, normalizeExternalId],
-    ['first_names_sha256', input.firstName, input.firstNameSha256, normalizeName],
-    ['last_names_sha256', input.lastName, input.lastNameSha256, normalizeName],
-  ];
+  const phoneOptions = options.defaultCountry ? { defaultCountry: options.defaultCountry } : {};
   const user: WireUser = {};
   // Normalize every field first and start every hash, then wait once: a synchronous hash (node:crypto)
   // costs no await at all, and an asynchronous one (Web Crypto) runs all digests together.
-  const pending: Array<{ field: HashedList; digests: Array<string | Promise<string>>; preHashed: string[] }> =
-    [];
-  for (const [field, raw, preHashedInput, normalize] of hashed) {
+  const pending: Array<{
+    field: UserListField;
+    digests: Array<string | Promise<string>>;
+    preHashed: string[];
+  }> = [];
+  for (const field of USER_LIST_FIELDS) {
+    const raw = input[field.input];
+    const preHashedInput = field.preHashed ? input[field.preHashed] : undefined;
     if (raw === undefined && preHashedInput === undefined) continue;
-    const values: string[] = [];
-    const list = toList(raw, `user.${field}`, warnings);
-    for (let index = 0; index < list.length; index++) {
-      const result = normalize(list[index]!);
-      if (result.ok) {
-        if (!values.includes(result.value)) values.push(result.value);
-      } else if (!result.dropped) {
-        warnings.push({
-          path: `user.${field}[${index}]`,
-          code: result.code,
-          message: `${result.message}; left out`,
-        });
-      }
+    const values = normalizedValues(field, raw, phoneOptions, warnings);
+    if (field.kind === 'raw') {
+      if (values.length > 0) user[field.wire] = values.slice(0, MAX_LIST_VALUES);
+      continue;
     }
     const preHashed: string[] = [];
-    const given = toList(preHashedInput, `user.${field}`, warnings);
+    const given = toList(preHashedInput, `user.${field.wire}`, warnings);
     for (let index = 0; index < given.length; index++) {
       if (isSha256Hex(given[index])) preHashed.push(given[index]!);
-      else {
+      else
         warnings.push({
-          path: `user.${field}[${index}]`,
+          path: `user.${field.wire}[${index}]`,
           code: 'hash_invalid',
           message: 'pre-hashed values must be 64-character lowercase hex SHA-256; left out',
         });
-      }
     }
     // Only the first three unique values are sent, so only those are hashed.
     pending.push({ field, digests: values.slice(0, MAX_LIST_VALUES).map((value) => hash(value)), preHashed });
@@ -520,11 +493,8 @@ async function buildUser(
   }
   for (const { field, digests, preHashed } of pending) {
     const list = unique([...(digests as string[]), ...preHashed]).slice(0, MAX_LIST_VALUES);
-    if (list.length > 0) user[field] = list;
+    if (list.length > 0) user[field.wire] = list;
   }
-
-  for (const [field, key, normalize, isValid] of GEO_FIELDS)
-    addGeo(user, field, input[key], normalize, isValid, warnings);
 
   const rawAaid = input.androidAdvertisingId;
   const aaid = typeof rawAaid === 'string' ? rawAaid.trim() : undefined;
@@ -567,43 +537,36 @@ async function buildUser(
   return Object.keys(user).length > 0 ? user : undefined;
 }
 
-// Geo values are sent raw; a value that breaks the API's rule is left out with a warning.
-const GEO_FIELDS = [
-  ['cities', 'city', (v: string) => v.trim(), (v: string) => v.length <= 128],
-  ['regions', 'region', (v: string) => v.trim(), (v: string) => v.length <= 128],
-  ['postal_codes', 'postalCode', (v: string) => v.trim(), (v: string) => /^[A-Za-z0-9 -]{1,32}$/.test(v)],
-  ['countries', 'country', (v: string) => v.trim().toUpperCase(), (v: string) => /^[A-Z]{2}$/.test(v)],
-] as const;
-
-function addGeo(
-  user: WireUser,
-  field: 'cities' | 'regions' | 'postal_codes' | 'countries',
+// The normalized values of one list field, each once, in order; a value that breaks the field's
+// rule is left out with a warning naming the rule (never the value).
+function normalizedValues(
+  field: UserListField,
   raw: OneOrMany | undefined,
-  normalize: (value: string) => string,
-  isValid: (value: string) => boolean,
+  phoneOptions: PhoneOptions,
   warnings: Issue[],
-): void {
+): string[] {
   const values: string[] = [];
-  for (const [index, value] of toList(raw, `user.${field}`, warnings).entries()) {
-    const normalized = normalize(value);
-    if (normalized === '') continue;
-    if (isValid(normalized)) values.push(normalized);
-    else {
-      const code =
-        field === 'countries'
-          ? 'country_invalid'
-          : field === 'postal_codes'
-            ? 'postal_code_invalid'
-            : 'geo_too_long';
-      warnings.push({
-        path: `user.${field}[${index}]`,
-        code,
-        message: `${field} value does not fit the API's rule; left out`,
-      });
+  const list = toList(raw, `user.${field.wire}`, warnings);
+  for (let index = 0; index < list.length; index++) {
+    const result = field.normalize(list[index]!, phoneOptions);
+    if (!result.ok) {
+      if (!result.dropped)
+        warnings.push({
+          path: `user.${field.wire}[${index}]`,
+          code: result.code,
+          message: `${result.message}; left out`,
+        });
+      continue;
     }
+    if (field.kind === 'raw' && !field.valid(result.value))
+      warnings.push({
+        path: `user.${field.wire}[${index}]`,
+        code: field.code,
+        message: `${field.rule}; left out`,
+      });
+    else if (!values.includes(result.value)) values.push(result.value);
   }
-  const list = unique(values).slice(0, MAX_LIST_VALUES);
-  if (list.length > 0) user[field] = list;
+  return values;
 }
 
 const MAX_LIST_SCAN = 100;

@@ -1,3 +1,4 @@
+import { isSha256Hex, USER_LIST_FIELDS, USER_SCALAR_FIELDS } from './fields.js';
 import {
   ACTION_SOURCES,
   APP_EVENT_TYPES,
@@ -11,18 +12,17 @@ import {
   STANDARD_EVENT_TYPES,
 } from './schema.js';
 
+export { isSha256Hex } from './fields.js';
+
 const DAY_MS = 86_400_000;
 /** Oldest accepted event age: 7 days. @example MAX_EVENT_AGE_MS === 604_800_000 */
 export const MAX_EVENT_AGE_MS = 7 * DAY_MS;
 /** Furthest accepted future timestamp: 10 minutes. @example MAX_FUTURE_SKEW_MS === 600_000 */
 export const MAX_FUTURE_SKEW_MS = 10 * 60_000;
 
-const HASH = /^[0-9a-f]{64}$/;
 const CUSTOM_EVENT_NAME = /^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$/;
 const INTEGRATION_SOURCE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const CURRENCY = /^[A-Za-z]{3}$/;
-const POSTAL_CODE = /^[A-Za-z0-9 -]{1,32}$/;
-const COUNTRY = /^[A-Za-z]{2}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 // Visible ASCII without ; , " — a value that passes can never break a Set-Cookie header.
@@ -51,21 +51,9 @@ const CONTENT_FIELDS = new Set([
   'currency',
   'variant_dict',
 ]);
-const HASHED_LISTS = [
-  'emails_sha256',
-  'phone_numbers_sha256',
-  'external_ids_sha256',
-  'first_names_sha256',
-  'last_names_sha256',
-] as const;
-const GEO_LISTS = ['cities', 'regions', 'postal_codes', 'countries'] as const;
 const USER_FIELDS = new Set<string>([
-  ...HASHED_LISTS,
-  ...GEO_LISTS,
-  'android_advertising_id',
-  'obref',
-  'ip_address',
-  'user_agent',
+  ...USER_LIST_FIELDS.map((field) => field.wire),
+  ...USER_SCALAR_FIELDS.map((field) => field.wire),
 ]);
 
 /**
@@ -84,16 +72,6 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/**
- * True for a 64-character lowercase hex SHA-256 digest.
- *
- * @example
- * isSha256Hex('6db61e6dcbcf2390e4a46af426f26a133a3bee45021422fc7ae86e9136f14110'); // true
- */
-export function isSha256Hex(value: unknown): value is string {
-  return typeof value === 'string' && HASH.test(value);
 }
 
 /**
@@ -460,22 +438,12 @@ function checkUser(user: unknown, path: string, out: IssueList): void {
     if (!USER_FIELDS.has(key))
       out.add(`${path}.${key}`, 'unknown_field', `${key} is not a field of the current user schema`);
   }
-  for (const key of HASHED_LISTS) {
-    checkList(user[key], `${path}.${key}`, out, (value, at) => {
-      if (!HASH.test(value))
-        out.add(at, 'hash_invalid', `${key} values must be 64-character lowercase hex SHA-256`);
+  for (const field of USER_LIST_FIELDS) {
+    const rule = field.kind === 'hashed' ? `${field.wire} ${field.rule}` : field.rule;
+    checkList(user[field.wire], `${path}.${field.wire}`, out, (value, at) => {
+      if (!field.valid(value)) out.add(at, field.code, rule);
     });
   }
-  checkList(user.cities, `${path}.cities`, out, (v, at) => geoLength(v, at, out));
-  checkList(user.regions, `${path}.regions`, out, (v, at) => geoLength(v, at, out));
-  checkList(user.postal_codes, `${path}.postal_codes`, out, (value, at) => {
-    if (!POSTAL_CODE.test(value)) {
-      out.add(at, 'postal_code_invalid', 'postal codes are 1-32 letters, digits, spaces or hyphens');
-    }
-  });
-  checkList(user.countries, `${path}.countries`, out, (value, at) => {
-    if (!COUNTRY.test(value)) out.add(at, 'country_invalid', 'countries are ISO 3166-1 alpha-2 codes');
-  });
   if (user.ip_address !== undefined && !isIpAddress(user.ip_address)) {
     out.add(`${path}.ip_address`, 'ip_address_invalid', 'ip_address must be a valid IPv4 or IPv6 address');
   }
@@ -502,11 +470,6 @@ function checkUser(user: unknown, path: string, out: IssueList): void {
       'android_advertising_id must be a UUID',
     );
   }
-}
-
-function geoLength(value: string, at: string, out: IssueList): void {
-  if (value.trim().length === 0 || value.length > 128)
-    out.add(at, 'geo_too_long', 'cities and regions are 1-128 characters');
 }
 
 function checkList(

@@ -1,5 +1,12 @@
 // '@chatgpt-ads/core/wire': the Conversions API's wire format and its rules, for tools that work
 // on events rather than on conversions (the sandbox validates with these, the CLI sends with them).
+export {
+  USER_LIST_FIELDS,
+  USER_SCALAR_FIELDS,
+  type UserListField,
+  type UserListInputName,
+  type UserListWireName,
+} from './fields.js';
 export { dedupKey } from './intake.js';
 export {
   backoffMs,

@@ -13,17 +13,14 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline, Transform } from 'node:stream';
 import {
-  type ActionSource,
   buildEvent,
   type ConversionInput,
   ConversionsConfigError,
   createConversions,
-  type EventType,
-  toMinorUnits,
-  type UserInput,
 } from '@chatgpt-ads/core';
 import { MAX_EVENT_AGE_MS, STALE_MARGIN_MS } from '@chatgpt-ads/core/wire';
 import { parse } from 'csv-parse';
+import { FIELDS, type Field, recordToInput } from '../record.js';
 import {
   type CliIO,
   CONNECTION_FLAGS,
@@ -44,7 +41,6 @@ import {
   unreachableMessage,
   watchEndpoint,
 } from '../shared.js';
-import { parseTimestamp } from './send.js';
 
 export const IMPORT_HELP = `Usage: chatgpt-ads import <file.csv|file.jsonl> [options]
 
@@ -90,32 +86,6 @@ const FLAGS = {
   'dry-run': { type: 'boolean' },
   strict: { type: 'boolean' },
 } as const;
-
-const FIELDS = [
-  'type',
-  'id',
-  'timestamp',
-  'amount',
-  'currency',
-  'email',
-  'phone',
-  'external_id',
-  'first_name',
-  'last_name',
-  'city',
-  'region',
-  'postal_code',
-  'country',
-  'ip',
-  'user_agent',
-  'oppref',
-  'action_source',
-  'source_url',
-  'custom_event_name',
-  'plan_id',
-  'consent',
-] as const;
-type Field = (typeof FIELDS)[number];
 
 const ALIASES: Record<string, Field> = {
   event: 'type',
@@ -222,68 +192,10 @@ type RowOutcome =
  */
 export function rowToInput(row: Row, defaults: { type?: string; actionSource?: string }): RowOutcome {
   const v = row.values;
-  const type = v.type || defaults.type;
-  if (!type) return { ok: false, code: 'no type', reason: 'no event type (add a type column or --type)' };
-  let timestampMs: number | undefined;
-  if (v.timestamp) {
-    try {
-      timestampMs = parseTimestamp(v.timestamp);
-    } catch {
-      return { ok: false, code: 'bad timestamp', reason: `cannot read timestamp "${v.timestamp}"` };
-    }
-  }
-  let amount: number | undefined;
-  if (v.amount) {
-    if (!v.currency) return { ok: false, code: 'amount without currency', reason: 'amount without currency' };
-    try {
-      amount = toMinorUnits(v.amount, v.currency);
-    } catch (error) {
-      return {
-        ok: false,
-        code: 'bad amount',
-        reason: error instanceof Error ? error.message : String(error),
-      };
-    }
-  }
-  const list = (value: string | undefined) =>
-    value
-      ?.split('|')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  const user: UserInput = {};
-  const set = <K extends keyof UserInput>(field: K, value: UserInput[K] | undefined) => {
-    if (value !== undefined && (!Array.isArray(value) || value.length > 0)) user[field] = value;
-  };
-  set('email', list(v.email));
-  set('phone', list(v.phone));
-  set('externalId', v.external_id || undefined);
-  set('firstName', v.first_name || undefined);
-  set('lastName', v.last_name || undefined);
-  set('city', v.city || undefined);
-  set('region', v.region || undefined);
-  set('postalCode', v.postal_code || undefined);
-  set('country', v.country || undefined);
-  set('ipAddress', v.ip || undefined);
-  set('userAgent', v.user_agent || undefined);
-
-  const id = v.id || `row_${sha256(JSON.stringify(FIELDS.map((f) => v[f] ?? ''))).slice(0, 32)}`;
-  const input: ConversionInput = {
-    type: type as EventType,
-    id,
-    actionSource: (v.action_source ||
-      defaults.actionSource ||
-      (v.source_url ? 'web' : 'offline')) as ActionSource,
-    data: {
-      ...(amount !== undefined ? { amount } : {}),
-      ...(v.currency ? { currency: v.currency } : {}),
-      ...(v.plan_id ? { planId: v.plan_id } : {}),
-    },
-    user,
-    ...(timestampMs !== undefined ? { timestampMs } : {}),
-    ...(v.custom_event_name ? { customEventName: v.custom_event_name } : {}),
-    ...(v.oppref ? { oppref: v.oppref } : {}),
-    ...(v.source_url ? { sourceUrl: v.source_url } : {}),
-  };
+  const mapped = recordToInput(v, defaults);
+  if (!mapped.ok) return mapped;
+  const id = mapped.input.id ?? `row_${sha256(JSON.stringify(FIELDS.map((f) => v[f] ?? ''))).slice(0, 32)}`;
+  const input: ConversionInput = { ...mapped.input, id };
   const consent = !['denied', 'false', 'no', '0'].includes((v.consent ?? '').trim().toLowerCase());
   return { ok: true, input, consent };
 }

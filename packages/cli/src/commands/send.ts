@@ -1,14 +1,5 @@
-import {
-  type ActionSource,
-  buildEvent,
-  type ConversionInput,
-  ConversionsConfigError,
-  createConversions,
-  type EventType,
-  MoneyError,
-  toMinorUnits,
-  type UserInput,
-} from '@chatgpt-ads/core';
+import { buildEvent, ConversionsConfigError, createConversions } from '@chatgpt-ads/core';
+import { type FlatRecord, readTimestamp, recordToInput } from '../record.js';
 import {
   type CliIO,
   CONNECTION_FLAGS,
@@ -82,11 +73,8 @@ const FLAGS = {
 
 /** Parses `--timestamp`: ISO 8601, epoch milliseconds, or epoch seconds. */
 export function parseTimestamp(value: string): number {
-  const trimmed = value.trim();
-  if (/^\d{13}$/.test(trimmed)) return Number(trimmed);
-  if (/^\d{10}$/.test(trimmed)) return Number(trimmed) * 1000;
-  const parsed = Date.parse(trimmed);
-  if (Number.isNaN(parsed))
+  const parsed = readTimestamp(value);
+  if (parsed === undefined)
     throw new UsageError(`cannot read timestamp "${value}": use ISO 8601 or epoch milliseconds`);
   return parsed;
 }
@@ -100,50 +88,16 @@ export async function send(argv: string[], io: CliIO): Promise<number> {
   if (!flags.type) throw new UsageError('--type is required');
   const config = await loadConfig(flags, io);
 
-  let amount: number | undefined;
-  if (flags.amount !== undefined) {
-    if (!flags.currency) throw new UsageError('--amount needs --currency');
-    try {
-      amount = toMinorUnits(flags.amount, flags.currency);
-    } catch (error) {
-      if (error instanceof MoneyError) throw new UsageError(error.message);
-      throw error;
-    }
-  }
-  const user: UserInput = {};
-  const lists = {
-    email: 'email',
-    phone: 'phone',
-    'external-id': 'externalId',
-    'first-name': 'firstName',
-    'last-name': 'lastName',
-    city: 'city',
-    region: 'region',
-    'postal-code': 'postalCode',
-    country: 'country',
-  } as const;
-  for (const [flag, field] of Object.entries(lists)) {
-    const value = flags[flag as keyof typeof lists];
-    if (value) user[field] = value;
-  }
-  if (flags.ip) user.ipAddress = flags.ip;
-  if (flags['user-agent']) user.userAgent = flags['user-agent'];
-
-  const input: ConversionInput = {
-    type: flags.type as EventType,
-    ...(flags.id ? { id: flags.id } : {}),
-    ...(flags['custom-event-name'] ? { customEventName: flags['custom-event-name'] } : {}),
-    ...(flags.timestamp ? { timestampMs: parseTimestamp(flags.timestamp) } : {}),
-    ...(flags['source-url'] ? { sourceUrl: flags['source-url'] } : {}),
-    ...(flags.oppref ? { oppref: flags.oppref } : {}),
-    actionSource: (flags['action-source'] ?? (flags['source-url'] ? 'web' : 'offline')) as ActionSource,
-    data: {
-      ...(amount !== undefined ? { amount } : {}),
-      ...(flags.currency ? { currency: flags.currency } : {}),
-      ...(flags['plan-id'] ? { planId: flags['plan-id'] } : {}),
-    },
-    user,
-  };
+  // The flags are a flat record (`--postal-code` is the postal_code field), mapped as import maps a row.
+  const record: FlatRecord = {};
+  for (const [flag, value] of Object.entries(flags))
+    if (typeof value === 'string' || Array.isArray(value)) record[flag.replaceAll('-', '_')] = value;
+  const mapped = recordToInput(record);
+  if (!mapped.ok)
+    throw new UsageError(
+      mapped.code === 'amount without currency' ? '--amount needs --currency' : mapped.reason,
+    );
+  const { input } = mapped;
   // A conversion sent by hand is one the operator vouches for: consent is asserted, not read.
   const context = { consent: 'granted' as const };
 
