@@ -8,7 +8,7 @@ import { createNextConversions } from '@chatgpt-ads/next';
 // pages load the sandbox's stand-in pixel from the endpoint's origin.
 export const ads = createNextConversions({
   // The store's consent banner decides (the proxy uses the same rule).
-  consentFromHeaders: (headers) => {
+  consentFromRequest: (headers) => {
     const choice = /(?:^|;\s*)demo_consent=(granted|denied)(?:;|$)/.exec(headers.get('cookie') ?? '')?.[1];
     return choice as 'granted' | 'denied' | undefined;
   },
