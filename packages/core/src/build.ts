@@ -169,33 +169,39 @@ export function createEventId(): string {
  * );
  * result.ok && result.event.user?.emails_sha256; // ['6db61e6d…']
  */
-export async function buildEvent(
+export function buildEvent(
   input: ConversionInput,
   rawContext?: RequestContext,
   options: BuildOptions = {},
 ): Promise<BuildResult> {
+  // Synchronous all the way when the hash is (node:crypto): no await between the steps.
   try {
-    return await build(input, rawContext, options);
+    const result = build(input, rawContext, options);
+    return result instanceof Promise ? result.catch(unreadable) : Promise.resolve(result);
   } catch (error) {
-    // Only an input whose own code throws (a getter, a proxy) gets here: refused, never thrown.
-    return {
-      ok: false,
-      issues: [
-        {
-          path: '',
-          code: 'not_object',
-          message: `the input could not be read (${error instanceof Error ? error.name : typeof error})`,
-        },
-      ],
-    };
+    return Promise.resolve(unreadable(error));
   }
 }
 
-async function build(
+// Only an input whose own code throws (a getter, a proxy) gets here: refused, never thrown.
+function unreadable(error: unknown): BuildResult {
+  return {
+    ok: false,
+    issues: [
+      {
+        path: '',
+        code: 'not_object',
+        message: `the input could not be read (${error instanceof Error ? error.name : typeof error})`,
+      },
+    ],
+  };
+}
+
+function build(
   input: ConversionInput,
   rawContext: unknown,
   options: BuildOptions,
-): Promise<BuildResult> {
+): BuildResult | Promise<BuildResult> {
   if (!isPlainObject(input)) {
     return {
       ok: false,
@@ -274,16 +280,18 @@ async function build(
       message: 'source_url must be a string URL',
     });
 
-  const user = await buildUser(input.user ?? {}, context, options, warnings);
-  if (user) event.user = user;
-  if (input.optOut !== undefined) event.opt_out = input.optOut;
-  event.data = toWireData(type, readData(input.data, warnings), warnings);
-
-  // What the builder made itself (user, from the field table's rules) is not checked again.
-  issues.push(
-    ...validateBuiltEvent(event, now).filter((issue) => !issues.some((i) => i.path === issue.path)),
-  );
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, event, warnings };
+  const user = buildUser(input.user ?? {}, context, options, warnings);
+  const finish = (built: WireUser | undefined): BuildResult => {
+    if (built) event.user = built;
+    if (input.optOut !== undefined) event.opt_out = input.optOut;
+    event.data = toWireData(type, readData(input.data, warnings), warnings);
+    // What the builder made itself (user, from the field table's rules) is not checked again.
+    issues.push(
+      ...validateBuiltEvent(event, now).filter((issue) => !issues.some((i) => i.path === issue.path)),
+    );
+    return issues.length > 0 ? { ok: false, issues } : { ok: true, event, warnings };
+  };
+  return user instanceof Promise ? user.then(finish) : finish(user);
 }
 
 const CONTEXT_STRINGS = ['oppref', 'obref', 'ip', 'userAgent', 'sourceUrl'] as const;
@@ -443,12 +451,12 @@ export function toWireContent(item: ContentInput): WireContent {
   return wire;
 }
 
-async function buildUser(
+function buildUser(
   input: UserInput,
   context: RequestContext,
   options: BuildOptions,
   warnings: Issue[],
-): Promise<WireUser | undefined> {
+): WireUser | undefined | Promise<WireUser | undefined> {
   if (!isRecord(input)) {
     warnings.push({ path: 'user', code: 'not_object', message: 'user must be an object; left out' });
     return undefined;
@@ -487,19 +495,42 @@ async function buildUser(
     pending.push({ field, digests: values.slice(0, MAX_LIST_VALUES).map((value) => hash(value)), preHashed });
   }
   const all = pending.flatMap((p) => p.digests);
-  if (all.some((digest) => typeof digest !== 'string')) {
-    const resolved = await Promise.all(all);
-    let at = 0;
-    for (const p of pending) {
-      const count = p.digests.length;
-      p.digests = resolved.slice(at, at + count);
-      at += count;
-    }
-  }
+  if (all.some((digest) => typeof digest !== 'string'))
+    return Promise.all(all).then((resolved) => {
+      let at = 0;
+      for (const p of pending) {
+        const count = p.digests.length;
+        p.digests = resolved.slice(at, at + count);
+        at += count;
+      }
+      return finishUser(user, pending, input, context, options, warnings);
+    });
+  return finishUser(user, pending, input, context, options, warnings);
+}
+
+// The hashed lists once their digests are in, then the single-value fields.
+function finishUser(
+  user: WireUser,
+  pending: ReadonlyArray<{
+    field: UserListField;
+    digests: ReadonlyArray<string | Promise<string>>;
+    preHashed: string[];
+  }>,
+  input: UserInput,
+  context: RequestContext,
+  options: BuildOptions,
+  warnings: Issue[],
+): WireUser | undefined {
   for (const { field, digests, preHashed } of pending) {
     // The default hash gives digests by construction; a hash passed in is held to the API's rule.
-    if (options.hash && !(digests as string[]).every(isSha256Hex))
-      throw new TypeError('the hash option returned something other than 64 lowercase hex characters');
+    if (options.hash && !(digests as string[]).every(isSha256Hex)) {
+      warnings.push({
+        path: `user.${field.wire}`,
+        code: 'hash_invalid',
+        message: 'the hash option returned something other than 64 lowercase hex characters; left out',
+      });
+      continue;
+    }
     const list = unique([...(digests as string[]), ...preHashed]).slice(0, MAX_LIST_VALUES);
     if (list.length > 0) user[field.wire] = list;
   }
