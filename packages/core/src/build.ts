@@ -464,48 +464,57 @@ function buildUser(
   const hash = options.hash ?? defaultSha256;
   const phoneOptions = options.defaultCountry ? { defaultCountry: options.defaultCountry } : {};
   const user: WireUser = {};
-  // Normalize every field first and start every hash, then wait once: a synchronous hash (node:crypto)
-  // costs no await at all, and an asynchronous one (Web Crypto) runs all digests together.
+  // Normalize every field and start every hash, then wait once if any digest is a promise: a
+  // synchronous hash (node:crypto) costs no await at all, and Web Crypto runs all digests together.
   const pending: Array<{
     field: UserListField;
     digests: Array<string | Promise<string>>;
     preHashed: string[];
   }> = [];
+  let waiting = false;
   for (const field of USER_LIST_FIELDS) {
     const raw = input[field.input];
     const preHashedInput = field.preHashed ? input[field.preHashed] : undefined;
     if (raw === undefined && preHashedInput === undefined) continue;
     const values = normalizedValues(field, raw, phoneOptions, warnings);
     if (field.kind === 'raw') {
-      if (values.length > 0) user[field.wire] = values.slice(0, MAX_LIST_VALUES);
+      if (values.length > 0)
+        user[field.wire] = values.length > MAX_LIST_VALUES ? values.slice(0, MAX_LIST_VALUES) : values;
       continue;
     }
-    const preHashed: string[] = [];
-    const given = toList(preHashedInput, `user.${field.wire}`, warnings);
-    for (let index = 0; index < given.length; index++) {
-      if (isSha256Hex(given[index])) preHashed.push(given[index]!);
-      else
-        warnings.push({
-          path: `user.${field.wire}[${index}]`,
-          code: 'hash_invalid',
-          message: 'pre-hashed values must be 64-character lowercase hex SHA-256; left out',
-        });
-    }
+    const preHashed = preHashedInput === undefined ? [] : preHashedValues(field, preHashedInput, warnings);
     // Only the first three unique values are sent, so only those are hashed.
-    pending.push({ field, digests: values.slice(0, MAX_LIST_VALUES).map((value) => hash(value)), preHashed });
+    const digests: Array<string | Promise<string>> = [];
+    for (let index = 0; index < values.length && index < MAX_LIST_VALUES; index++) {
+      const digest = hash(values[index]!);
+      if (typeof digest !== 'string') waiting = true;
+      digests.push(digest);
+    }
+    pending.push({ field, digests, preHashed });
   }
-  const all = pending.flatMap((p) => p.digests);
-  if (all.some((digest) => typeof digest !== 'string'))
-    return Promise.all(all).then((resolved) => {
-      let at = 0;
-      for (const p of pending) {
-        const count = p.digests.length;
-        p.digests = resolved.slice(at, at + count);
-        at += count;
-      }
+  if (waiting)
+    return Promise.all(pending.map((p) => Promise.all(p.digests))).then((resolved) => {
+      resolved.forEach((digests, index) => {
+        pending[index]!.digests = digests;
+      });
       return finishUser(user, pending, input, context, options, warnings);
     });
   return finishUser(user, pending, input, context, options, warnings);
+}
+
+function preHashedValues(field: UserListField, given: OneOrMany, warnings: Issue[]): string[] {
+  const preHashed: string[] = [];
+  const list = toList(given, `user.${field.wire}`, warnings);
+  for (let index = 0; index < list.length; index++) {
+    if (isSha256Hex(list[index])) preHashed.push(list[index]!);
+    else
+      warnings.push({
+        path: `user.${field.wire}[${index}]`,
+        code: 'hash_invalid',
+        message: 'pre-hashed values must be 64-character lowercase hex SHA-256; left out',
+      });
+  }
+  return preHashed;
 }
 
 // The hashed lists once their digests are in, then the single-value fields.
@@ -531,7 +540,10 @@ function finishUser(
       });
       continue;
     }
-    const list = unique([...(digests as string[]), ...preHashed]).slice(0, MAX_LIST_VALUES);
+    const list =
+      preHashed.length === 0 && digests.length === 1
+        ? (digests as string[])
+        : unique([...(digests as string[]), ...preHashed]).slice(0, MAX_LIST_VALUES);
     if (list.length > 0) user[field.wire] = list;
   }
 
@@ -660,5 +672,8 @@ function isRecord(value: unknown): boolean {
 }
 
 function unique(values: string[]): string[] {
-  return [...new Set(values)];
+  // Lists are a few values long: a scan beats building a Set.
+  const out: string[] = [];
+  for (const value of values) if (!out.includes(value)) out.push(value);
+  return out;
 }

@@ -149,33 +149,35 @@ function parsePhone(text: string, compact: string, options: PhoneOptions): Norma
 // its national part has a length every country sharing the code accepts, and no country's national
 // prefix could be stripped from its front (libphonenumber would strip "0" from "+44 0 20…").
 // Non-geographic codes (+800, +881, …) have no countries here and always take the parser.
-const FAST_PLANS: ReadonlyMap<string, { lengths: ReadonlySet<number>; prefixes: readonly RegExp[] }> =
-  (() => {
-    const byCode = new Map<string, CountryCode[]>();
-    for (const country of getCountries()) {
-      const code = getCountryCallingCode(country);
-      byCode.set(code, [...(byCode.get(code) ?? []), country]);
+const FAST_PLANS: ReadonlyMap<string, { lengths: ReadonlySet<number>; prefix?: RegExp }> = (() => {
+  const byCode = new Map<string, CountryCode[]>();
+  for (const country of getCountries()) {
+    const code = getCountryCallingCode(country);
+    byCode.set(code, [...(byCode.get(code) ?? []), country]);
+  }
+  const plans = new Map<string, { lengths: ReadonlySet<number>; prefix?: RegExp }>();
+  for (const [code, countries] of byCode) {
+    let lengths: Set<number> | undefined;
+    const prefixes = new Set<string>();
+    for (const country of countries) {
+      const metadata = new Metadata();
+      metadata.selectNumberingPlan(country);
+      const plan = metadata.numberingPlan as
+        | { possibleLengths(): number[]; nationalPrefixForParsing?(): string | undefined }
+        | undefined;
+      if (!plan) continue;
+      const own = new Set(plan.possibleLengths());
+      lengths = lengths ? new Set([...lengths].filter((length) => own.has(length))) : own;
+      const prefix = plan.nationalPrefixForParsing?.();
+      if (prefix) prefixes.add(prefix);
     }
-    const plans = new Map<string, { lengths: ReadonlySet<number>; prefixes: readonly RegExp[] }>();
-    for (const [code, countries] of byCode) {
-      let lengths: Set<number> | undefined;
-      const prefixes: RegExp[] = [];
-      for (const country of countries) {
-        const metadata = new Metadata();
-        metadata.selectNumberingPlan(country);
-        const plan = metadata.numberingPlan as
-          | { possibleLengths(): number[]; nationalPrefixForParsing?(): string | undefined }
-          | undefined;
-        if (!plan) continue;
-        const own = new Set(plan.possibleLengths());
-        lengths = lengths ? new Set([...lengths].filter((length) => own.has(length))) : own;
-        const prefix = plan.nationalPrefixForParsing?.();
-        if (prefix) prefixes.push(new RegExp(`^(?:${prefix})`));
-      }
-      if (lengths && lengths.size > 0) plans.set(code, { lengths, prefixes });
-    }
-    return plans;
-  })();
+    // One pattern per calling code: the 25 countries of +1 share a few national prefixes.
+    const prefix =
+      prefixes.size > 0 ? new RegExp(`^(?:${[...prefixes].map((p) => `(?:${p})`).join('|')})`) : undefined;
+    if (lengths && lengths.size > 0) plans.set(code, { lengths, ...(prefix ? { prefix } : {}) });
+  }
+  return plans;
+})();
 
 /**
  * The E.164 digits of a number written with its calling code, when no parsing could read it
@@ -192,7 +194,7 @@ export function certainE164(digits: string): string | undefined {
     if (!plan) continue;
     const national = digits.slice(length);
     if (!plan.lengths.has(national.length)) return undefined;
-    for (const prefix of plan.prefixes) if (prefix.test(national)) return undefined;
+    if (plan.prefix?.test(national)) return undefined;
     return digits;
   }
   return undefined;
