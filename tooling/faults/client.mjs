@@ -14,7 +14,7 @@ pool?.on('error', () => {}); // a server restart drops idle connections; the nex
 const outbox = config.sqlite
   ? new SqliteOutbox({ path: config.sqlite, leaseMs: 5_000 })
   : config.postgres
-    ? new PostgresOutbox({ pool, table: config.postgres.table, leaseMs: 3_000 })
+    ? new PostgresOutbox({ pool, table: config.postgres.table, leaseMs: 3_000, batchWindowMs: 200 })
     : new MemoryOutbox();
 const conversions = createConversions({
   pixelId: 'px_drill',

@@ -73,7 +73,7 @@ export interface PostgresOutboxOptions {
   pruneIntervalMs?: number;
   /** Send `NOTIFY` when an event is stored (delivered at commit) so {@link PostgresOutbox.onWake} listeners hear it. Default true. */
   notify?: boolean;
-  /** {@link PostgresOutbox.onWake} listeners are called at most once per this interval. Default 1,000 ms. */
+  /** {@link PostgresOutbox.onWake} listeners are called this long after a notification, at most once per interval; keep it ≥ `batchWindowMs`. Default 1,000 ms. */
   wakeDelayMs?: number;
   /**
    * Fleet-wide batching: a claim that would take less than a full batch waits until the oldest
