@@ -1,6 +1,7 @@
 // The app's HTTP side: the settings page embedded in the Shopify admin (session tokens, token
 // exchange), its JSON API, orders/create and the compliance and uninstall webhooks.
 import '@shopify/shopify-api/adapters/node';
+import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { type Conversions, createConversions, type TrackResult } from '@chatgpt-ads/core';
 import {
@@ -168,8 +169,17 @@ export async function createShopifyApp(options: ShopifyAppOptions) {
       logger.warn(`chatgpt-ads: delivery status not recorded: ${(error as Error)?.message}`),
     );
 
+  // Which settings each client was made with: another instance may have saved new ones since.
+  const madeWith = new Map<string, string>();
+  const fingerprint = (settings: ShopSettings) =>
+    createHash('sha256').update(`${settings.pixelId}\n${settings.apiKey}`).digest('hex');
   const clientFor = (settings: ShopSettings): Conversions => {
     let client = clients.get(settings.shop);
+    if (client && madeWith.get(settings.shop) !== fingerprint(settings)) {
+      // Saved on another instance: queued events stay in the shared outbox for the new client.
+      void client.shutdown({ timeoutMs: 0 }).catch(() => undefined);
+      client = undefined;
+    }
     if (!client) {
       const { shop } = settings;
       client = createConversions({
@@ -192,6 +202,7 @@ export async function createShopifyApp(options: ShopifyAppOptions) {
         },
       });
       clients.set(shop, client);
+      madeWith.set(shop, fingerprint(settings));
     }
     return client;
   };

@@ -263,6 +263,40 @@ describe('settings, test event and delivery status', () => {
     }
   });
 
+  it('a pixel id or key ChatGPT Ads refuses is shown as a problem; saving again sends what waited', async () => {
+    sandbox.reset();
+    sandbox.setFaults([{ status: 401, times: 'always' }]);
+    expect(
+      (await deliver(app.base, '/webhooks/orders/create', 'orders/create', orderBody(6101))).status,
+    ).toBe(200);
+    await expect
+      .poll(async () => (await merchant.status()).halted, { timeout: 10_000 })
+      .toMatch(/Check the Pixel ID and API key/);
+    const waiting = await merchant.status();
+    expect(waiting.backlog).toBe(1);
+    expect(waiting.deliveries.find((d) => d.order === '#6101')?.outcome).toBe('queued');
+    sandbox.setFaults([]);
+    expect((await merchant.save({ pixelId: 'px_northwind' })).status).toBe(200);
+    // A new order wakes the new client, which sends what waited in the shop's outbox too.
+    expect(
+      (await deliver(app.base, '/webhooks/orders/create', 'orders/create', orderBody(6102))).status,
+    ).toBe(200);
+    await expect
+      .poll(
+        async () =>
+          (await merchant.status()).deliveries
+            .filter((d) => /^#610[12]$/.test(d.order))
+            .map((d) => d.outcome),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toEqual(['sent', 'sent']);
+    const after = await merchant.status();
+    expect(after.halted).toBeUndefined();
+    expect(after.backlog).toBe(0);
+  });
+
   it('answers Shopify before the endpoint answers; the panel shows the order waiting, then sent', async () => {
     sandbox.reset();
     gate.steps.length = 0;

@@ -62,8 +62,27 @@ it('shares sessions and settings: a shop installed through one instance is serve
   expect((await second.store.settings(SHOP))?.pixelId).toBe('px_fleet');
 });
 
+it('settings saved on one instance are used by the other for its next order', async () => {
+  sandbox.reset();
+  // The first instance makes its client for the shop with the first settings…
+  expect(
+    (await deliver(first.base, '/webhooks/orders/create', 'orders/create', orderBody(8_000_101))).status,
+  ).toBe(200);
+  await expect.poll(() => sandbox.events().map((e) => e.pixelId), { timeout: 10_000 }).toEqual(['px_fleet']);
+  // …the merchant saves new ones through the second…
+  expect((await new Admin(second, SHOP).save({ pixelId: 'px_fleet_new' })).status).toBe(200);
+  // …and the first sends the next order with them.
+  expect(
+    (await deliver(first.base, '/webhooks/orders/create', 'orders/create', orderBody(8_000_102))).status,
+  ).toBe(200);
+  await expect
+    .poll(() => sandbox.events().map((e) => `${e.event.id} ${e.pixelId}`), { timeout: 10_000 })
+    .toEqual(['shopify_order_8000101 px_fleet', 'shopify_order_8000102 px_fleet_new']);
+});
+
 it('one conversion for an order Shopify delivers to both instances, and both show it sent', async () => {
   sandbox.reset();
+  const before = [first, second].map((app) => app.webhook.stats());
   const body = orderBody(8_100_001);
   const [a, b] = await Promise.all([
     deliver(first.base, '/webhooks/orders/create', 'orders/create', body, { eventId: 'evt_fleet_1' }),
@@ -77,9 +96,12 @@ it('one conversion for an order Shopify delivers to both instances, and both sho
     });
     expect(again.status).toBe(200);
   }
-  const outcomes = [first, second].map((app) => app.webhook.stats());
-  expect(outcomes.map((s) => s.tracked).reduce((x, y) => x + y)).toBe(1);
-  expect(outcomes.map((s) => s.duplicate).reduce((x, y) => x + y)).toBe(3);
+  const added = (outcome: 'tracked' | 'duplicate') =>
+    [first, second]
+      .map((app, i) => app.webhook.stats()[outcome] - before[i]![outcome])
+      .reduce((x, y) => x + y);
+  expect(added('tracked')).toBe(1);
+  expect(added('duplicate')).toBe(3);
   await expect
     .poll(() => sandbox.events().map((e) => e.event.id), { timeout: 10_000 })
     .toEqual(['shopify_order_8100001']);
@@ -91,7 +113,7 @@ it('one conversion for an order Shopify delivers to both instances, and both sho
           timeout: 10_000,
         },
       )
-      .toEqual(['#1 sent']);
+      .toEqual(['#1 sent', '#102 sent', '#101 sent']);
   }
   // Both instances flushed and nothing waits in the shop's outbox table.
   await Promise.all([first.close(), second.close()]);
