@@ -2,6 +2,7 @@
 import { run as backlog } from './backlog.mjs';
 import { run as delivery } from './delivery.mjs';
 import { machine, smoke } from './lib.mjs';
+import { run as outboxPostgres } from './outbox-postgres.mjs';
 import { run as pipeline } from './pipeline.mjs';
 import { run as requestPath } from './request-path.mjs';
 import { run as track } from './track.mjs';
@@ -13,6 +14,7 @@ await track();
 await pipeline();
 await delivery();
 await backlog();
+await outboxPostgres();
 console.log(
   `\nAll benchmarks ran in ${((performance.now() - started) / 1000).toFixed(0)} s; results in tooling/bench/results/.`,
 );

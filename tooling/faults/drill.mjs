@@ -1,12 +1,14 @@
-// pnpm faults [--quick]: each scenario runs a real client in a child process against the sandbox,
+// pnpm faults [--quick] [--postgres]: each scenario runs a real client in a child process against the sandbox,
 // injects its fault, and reports what happened to every tracked event. Delivered, duplicates and
-// lost come from the sandbox's records; dead letters and what is still queued from the client.
+// lost come from the sandbox's records; dead letters and what is still queued from the client (from the table, for
+// the PostgreSQL rows, which four processes share).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '@chatgpt-ads/sandbox';
+import { postgresScenarios } from './postgres.mjs';
 
 const quick = process.argv.includes('--quick');
 const clientScript = fileURLToPath(new URL('./client.mjs', import.meta.url));
@@ -35,6 +37,14 @@ function runClient(name, config) {
     child,
     journal,
     exited,
+    // Waits for `text` to be printed again from now on.
+    next: async (text) => {
+      const seen = out.split(text).length;
+      while (out.split(text).length === seen) {
+        if (child.exitCode !== null) throw new Error(`${name}: client exited before "${text}": ${out}`);
+        await wait(5);
+      }
+    },
     until: async (text) => {
       while (!out.includes(text)) {
         if (child.exitCode !== null) throw new Error(`${name}: client exited before "${text}": ${out}`);
@@ -54,16 +64,21 @@ function runClient(name, config) {
 }
 
 function tally(name, outbox, journals, clientStats, notes = '') {
-  const tracked = new Set(journals.flatMap((file) => readFileSync(file, 'utf8').split('\n').filter(Boolean)));
-  const received = sandbox.events().filter((e) => tracked.has(e.event.id));
-  const delivered = new Set(received.map((e) => e.event.id));
-  const duplicates = received.length - delivered.size;
   const dead = { invalid: 0, stale: 0, too_large: 0 };
   let queued = 0;
   for (const stats of clientStats.filter(Boolean)) {
     for (const reason of Object.keys(dead)) dead[reason] += stats.deadLetteredByReason[reason];
     queued += stats.queued;
   }
+  return tallyCounts(name, outbox, journals, { dead, queued }, notes);
+}
+
+// `dead` (by reason) and `queued` come from the clients, or from a shared outbox's table.
+function tallyCounts(name, outbox, journals, { dead, queued }, notes = '') {
+  const tracked = new Set(journals.flatMap((file) => readFileSync(file, 'utf8').split('\n').filter(Boolean)));
+  const received = sandbox.events().filter((e) => tracked.has(e.event.id));
+  const delivered = new Set(received.map((e) => e.event.id));
+  const duplicates = received.length - delivered.size;
   const deadTotal = dead.invalid + dead.stale + dead.too_large;
   const lost = tracked.size - delivered.size - deadTotal - queued;
   return {
@@ -254,6 +269,11 @@ const scenarios = [
   },
 ];
 
+const postgres = postgresScenarios({ quick, runClient, tallyCounts, sandbox, wait });
+// --postgres runs only the PostgreSQL rows.
+if (process.argv.includes('--postgres')) scenarios.length = 0;
+scenarios.push(...postgres.scenarios);
+
 const started = performance.now();
 const rows = [];
 for (const scenario of scenarios) {
@@ -266,14 +286,22 @@ for (const scenario of scenarios) {
     `${row.scenario} (${row.outbox}): tracked ${row.tracked}, delivered ${row.delivered}, lost ${row.lost}`,
   );
 }
+await postgres.stop();
 await sandbox.close();
 console.log('');
+const rolledBackSent = rows.filter((row) => row.rolledBackSent > 0);
+for (const row of rows) delete row.rolledBackSent;
 console.table(rows);
+console.log(`PostgreSQL rows ran on: ${postgres.engine() ?? 'none'}`);
 const elapsed = Math.round((performance.now() - started) / 1000);
 console.log(`${rows.length} scenarios in ${elapsed} s.`);
 const unexpected = rows.filter(
   (row) => row.lost !== 0 && !(row.outbox === 'memory' && row.scenario.startsWith('SIGKILL')),
 );
+if (rolledBackSent.length > 0) {
+  console.error(`ROLLED-BACK EVENTS SENT OR STORED in: ${rolledBackSent.map((r) => r.scenario).join(', ')}`);
+  process.exit(1);
+}
 if (unexpected.length > 0) {
   console.error(`LOST EVENTS in: ${unexpected.map((r) => r.scenario).join(', ')}`);
   process.exit(1);

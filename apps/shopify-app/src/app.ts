@@ -1,6 +1,7 @@
 // The app's HTTP side: the settings page embedded in the Shopify admin (session tokens, token
 // exchange), its JSON API, orders/create and the compliance and uninstall webhooks.
 import '@shopify/shopify-api/adapters/node';
+import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { type Conversions, createConversions, type TrackResult } from '@chatgpt-ads/core';
 import {
@@ -168,8 +169,17 @@ export async function createShopifyApp(options: ShopifyAppOptions) {
       logger.warn(`chatgpt-ads: delivery status not recorded: ${(error as Error)?.message}`),
     );
 
+  // Which settings each client was made with: another instance may have saved new ones since.
+  const madeWith = new Map<string, string>();
+  const fingerprint = (settings: ShopSettings) =>
+    createHash('sha256').update(`${settings.pixelId}\n${settings.apiKey}`).digest('hex');
   const clientFor = (settings: ShopSettings): Conversions => {
     let client = clients.get(settings.shop);
+    if (client && madeWith.get(settings.shop) !== fingerprint(settings)) {
+      // Saved on another instance: queued events stay in the shared outbox for the new client.
+      void client.shutdown({ timeoutMs: 0 }).catch(() => undefined);
+      client = undefined;
+    }
     if (!client) {
       const { shop } = settings;
       client = createConversions({
@@ -186,12 +196,13 @@ export async function createShopifyApp(options: ShopifyAppOptions) {
               store.recordDelivery(shop, {
                 eventId: id,
                 outcome: 'dead_lettered',
-                reason: `${reason === 'stale' ? 'Too old to send' : reason === 'too_large' ? 'Too large' : 'Refused by ChatGPT Ads'}: ${message}`,
+                reason: `${reason === 'stale' ? 'Too old to send' : reason === 'too_large' ? 'Too large' : 'Refused by ChatGPT Ads'}: ${withoutValues(message)}`,
               }),
             ),
         },
       });
       clients.set(shop, client);
+      madeWith.set(shop, fingerprint(settings));
     }
     return client;
   };
@@ -409,13 +420,12 @@ export async function createShopifyApp(options: ShopifyAppOptions) {
     const who = await caller(req, res);
     if (!who) return;
     const configured = (await store.describe(who.shop)) !== undefined;
+    const halted = clients.get(who.shop)?.stats().halted;
     res.set('Cache-Control', 'no-store').json({
       backlog: configured ? await store.outboxFor(who.shop).size() : 0,
       deliveries: await store.deliveries(who.shop, 20),
-      ...(clients.get(who.shop)?.stats().halted
-        ? {
-            halted: `${clients.get(who.shop)?.stats().halted?.message} Check the Pixel ID and API key, then save.`,
-          }
+      ...(halted
+        ? { halted: `${withoutValues(halted.message)} Check the Pixel ID and API key, then save.` }
         : {}),
     });
   });
@@ -588,6 +598,21 @@ export async function createShopifyApp(options: ShopifyAppOptions) {
     toJSON: summary,
     [REDACTED]: summary,
   };
+}
+
+/**
+ * An endpoint's message as the delivery panel may show it: it names fields and problems, but may
+ * quote a value (a hashed email, a click id), so long opaque tokens are replaced and the length capped.
+ *
+ * @example
+ * withoutValues('user.em[0]: not a SHA-256 hex digest: 3c2a…'); // 'user.em[0]: not a SHA-256 hex digest: [value]'
+ */
+export function withoutValues(message: string): string {
+  const shown = message
+    .replace(/[\w+/=.%-]{24,}/g, '[value]')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return shown.length > 240 ? `${shown.slice(0, 239)}…` : shown;
 }
 
 /** The outcome of `track()` as the delivery panel shows it. */

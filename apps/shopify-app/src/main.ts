@@ -1,7 +1,8 @@
-// Runs the app: SHOPIFY_API_KEY, SHOPIFY_API_SECRET, HOST (public host name), PORT, DB_PATH,
+// Runs the app: SHOPIFY_API_KEY, SHOPIFY_API_SECRET, HOST (public host name), PORT, DB_PATH or DATABASE_URL,
 // CHATGPT_ADS_ENCRYPTION_KEYS (see the README: encryption keys and rotation), CHATGPT_ADS_ENDPOINT.
 import { createShopifyApp } from './app.js';
 import { AppConfigError } from './keys.js';
+import { openPostgresBackend } from './postgres.js';
 
 const env = process.env;
 if (!env.SHOPIFY_API_KEY || !env.SHOPIFY_API_SECRET) {
@@ -21,7 +22,10 @@ try {
     apiSecret: env.SHOPIFY_API_SECRET ?? '',
     hostName: appUrl.host,
     hostScheme: appUrl.protocol === 'http:' ? 'http' : 'https',
-    dbPath: env.DB_PATH ?? './chatgpt-ads-app.db',
+    // DATABASE_URL: every instance shares one PostgreSQL database; otherwise one SQLite file.
+    ...(env.DATABASE_URL
+      ? { storage: openPostgresBackend(env.DATABASE_URL) }
+      : { dbPath: env.DB_PATH ?? './chatgpt-ads-app.db' }),
     encryptionKeys: env.CHATGPT_ADS_ENCRYPTION_KEYS,
     ...(env.CHATGPT_ADS_ENDPOINT ? { conversionsEndpoint: env.CHATGPT_ADS_ENDPOINT } : {}),
   });

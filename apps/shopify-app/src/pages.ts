@@ -145,6 +145,12 @@ function countryLabel(code: string): string {
 /** Reloads the page with a fresh session token from App Bridge (same path, never another origin). */
 export const RELOAD_SCRIPT = `'use strict';
 (async () => {
+  // Outside the admin, App Bridge never answers: say where to open the app instead of spinning.
+  setTimeout(() => {
+    const note = document.createElement('p');
+    note.textContent = 'Still loading? Open the app from your Shopify admin, under Apps.';
+    document.body.append(note);
+  }, 10000);
   const url = new URL(location.href);
   if (url.searchParams.get('bounced') === '1') url.searchParams.set('bounced', '2');
   else url.searchParams.set('bounced', '1');

@@ -35,6 +35,11 @@ export function openSqliteBackend(path: string): StorageBackend {
         for (const [sql, params] of statements) sqlite.prepare(sql).run(...params);
       })();
     },
+    async migrate(statements) {
+      sqlite.transaction(() => {
+        for (const sql of statements) sqlite.exec(sql);
+      })();
+    },
     async close() {
       sqlite.close();
     },

@@ -23,6 +23,8 @@ export interface SqlDatabase {
   run(sql: string, params?: readonly unknown[]): Promise<number>;
   /** Runs the statements in one transaction: all or none. */
   batch(statements: ReadonlyArray<readonly [string, readonly unknown[]]>): Promise<void>;
+  /** Creates or upgrades the tables, one instance at a time. */
+  migrate(statements: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -181,7 +183,7 @@ export class AppStore {
 
   /** Opens the store and creates its tables when missing. */
   static async open(backend: StorageBackend, keys: KeyRing): Promise<AppStore> {
-    for (const statement of SCHEMA) await backend.db.run(statement);
+    await backend.db.migrate(SCHEMA);
     return new AppStore(backend, keys);
   }
 

@@ -6,7 +6,7 @@ import { type Sandbox, startSandbox } from '@chatgpt-ads/sandbox';
 import { Session } from '@shopify/shopify-api';
 import Database from 'libsql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createShopifyApp, type ShopifyAppOptions } from '../src/app.js';
+import { createShopifyApp, type ShopifyAppOptions, withoutValues } from '../src/app.js';
 import { AppConfigError } from '../src/keys.js';
 import {
   Admin,
@@ -261,6 +261,54 @@ describe('settings, test event and delivery status', () => {
     for (const personal of ['yuki@example.jp', 'gAAAAB-shopify-app', 'Tokyo', 'Marunouchi']) {
       expect(shown).not.toContain(personal);
     }
+  });
+
+  it('shows an endpoint’s reason without the values it may quote', () => {
+    const hash = 'b4c9a289323b21a01c3e940f150eb9b8c542587f1abfd8f0e1cc1ffc5e475514';
+    expect(withoutValues(`events[0].user.em[0]: not a SHA-256 digest: ${hash}x`)).toBe(
+      'events[0].user.em[0]: not a SHA-256 digest: [value]',
+    );
+    expect(withoutValues('events[0].oppref: gAAAAB-shopify-app-click-id-value is too long')).toBe(
+      'events[0].oppref: [value] is too long',
+    );
+    expect(withoutValues('events[0].id: this event id is rejected by a sandbox fault')).toBe(
+      'events[0].id: this event id is rejected by a sandbox fault',
+    );
+    expect(withoutValues('x '.repeat(200)).length).toBeLessThanOrEqual(240);
+  });
+
+  it('a pixel id or key ChatGPT Ads refuses is shown as a problem; saving again sends what waited', async () => {
+    sandbox.reset();
+    sandbox.setFaults([{ status: 401, times: 'always' }]);
+    expect(
+      (await deliver(app.base, '/webhooks/orders/create', 'orders/create', orderBody(6101))).status,
+    ).toBe(200);
+    await expect
+      .poll(async () => (await merchant.status()).halted, { timeout: 10_000 })
+      .toMatch(/Check the Pixel ID and API key/);
+    const waiting = await merchant.status();
+    expect(waiting.backlog).toBe(1);
+    expect(waiting.deliveries.find((d) => d.order === '#6101')?.outcome).toBe('queued');
+    sandbox.setFaults([]);
+    expect((await merchant.save({ pixelId: 'px_northwind' })).status).toBe(200);
+    // A new order wakes the new client, which sends what waited in the shop's outbox too.
+    expect(
+      (await deliver(app.base, '/webhooks/orders/create', 'orders/create', orderBody(6102))).status,
+    ).toBe(200);
+    await expect
+      .poll(
+        async () =>
+          (await merchant.status()).deliveries
+            .filter((d) => /^#610[12]$/.test(d.order))
+            .map((d) => d.outcome),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toEqual(['sent', 'sent']);
+    const after = await merchant.status();
+    expect(after.halted).toBeUndefined();
+    expect(after.backlog).toBe(0);
   });
 
   it('answers Shopify before the endpoint answers; the panel shows the order waiting, then sent', async () => {

@@ -5,6 +5,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { startPostgres } from '@tooling/postgres';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deliver, key, orderBody, SECRET } from './helpers.js';
 
@@ -54,8 +56,10 @@ it('holds the built app and its production dependencies, nothing that points bac
   expect(existsSync(join(folder, 'node_modules', 'vitest'))).toBe(false);
 });
 
-it('starts with node from the temporary folder, answers a signed webhook and refuses a forged one, and stops on SIGTERM', async () => {
-  server = spawn(process.execPath, ['dist/main.js'], {
+/** Starts the deployed folder with `node` and plain environment variables; resolves with its origin. */
+async function startDeployed(env: Record<string, string>) {
+  output = '';
+  const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: folder,
     env: {
       PATH: process.env.PATH ?? '',
@@ -63,21 +67,33 @@ it('starts with node from the temporary folder, answers a signed webhook and ref
       SHOPIFY_API_SECRET: SECRET,
       HOST: 'app.example.test',
       PORT: '0',
-      DB_PATH: join(folder, '..', 'app.db'),
       CHATGPT_ADS_ENCRYPTION_KEYS: key('k1'),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  server.stdout?.on('data', (chunk) => (output += chunk));
-  server.stderr?.on('data', (chunk) => (output += chunk));
+  server = child;
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
   const port = await new Promise<number>((resolve, reject) => {
-    server?.stdout?.on('data', () => {
+    child.stdout?.on('data', () => {
       const found = /on port (\d+)/.exec(output)?.[1];
       if (found) resolve(Number(found));
     });
-    server?.once('exit', (code) => reject(new Error(`the app exited with ${code}:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`the app exited with ${code}:\n${output}`)));
   });
-  const base = `http://127.0.0.1:${port}`;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    /** SIGTERM, as a deploy stops it: resolves with the exit code. */
+    stop() {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+async function answersWebhooks(base: string) {
   const signed = await deliver(base, '/webhooks/orders/create', 'orders/create', orderBody(9001));
   expect(signed.status).toBe(200);
   const forged = await deliver(base, '/webhooks/orders/create', 'orders/create', orderBody(9002), {
@@ -85,8 +101,31 @@ it('starts with node from the temporary folder, answers a signed webhook and ref
   });
   expect(forged.status).toBe(401);
   expect((await fetch(`${base}/?shop=northwind.myshopify.com`)).status).toBe(200);
-  const exited = new Promise<number | null>((resolve) => server?.once('exit', resolve));
-  server.kill('SIGTERM');
-  expect(await exited).toBe(0);
+}
+
+it('starts with node from the temporary folder, answers a signed webhook and refuses a forged one, and stops on SIGTERM', async () => {
+  const app = await startDeployed({ DB_PATH: join(folder, '..', 'app.db') });
+  await answersWebhooks(app.base);
+  expect(await app.stop()).toBe(0);
   expect(output).not.toMatch(/Error|warn/i);
+  expect(existsSync(join(folder, '..', 'app.db'))).toBe(true);
+});
+
+it('runs on PostgreSQL from the same folder when DATABASE_URL is set', async () => {
+  const postgres = await startPostgres({ quiet: true });
+  try {
+    const url = await postgres.createDatabase('deployed');
+    const app = await startDeployed({ DATABASE_URL: url });
+    await answersWebhooks(app.base);
+    expect(await app.stop()).toBe(0);
+    expect(output).not.toMatch(/Error|warn/i);
+    // The signed delivery was claimed in PostgreSQL, where every instance would see it.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query('SELECT COUNT(*)::int AS n FROM webhook_deliveries');
+    await client.end();
+    expect(rows[0].n).toBe(1);
+  } finally {
+    await postgres.stop();
+  }
 });

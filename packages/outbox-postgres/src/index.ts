@@ -73,8 +73,15 @@ export interface PostgresOutboxOptions {
   pruneIntervalMs?: number;
   /** Send `NOTIFY` when an event is stored (delivered at commit) so {@link PostgresOutbox.onWake} listeners hear it. Default true. */
   notify?: boolean;
-  /** {@link PostgresOutbox.onWake} listeners are called at most once per this interval. Default 1,000 ms. */
+  /** {@link PostgresOutbox.onWake} listeners are called this long after a notification, at most once per interval; keep it ≥ `batchWindowMs`. Default 1,000 ms. */
   wakeDelayMs?: number;
+  /**
+   * Fleet-wide batching: a claim that would take less than a full batch waits until the oldest
+   * waiting event has been stored this long, so N senders still send full batches instead of
+   * sweeping the table event by event. Set it to the client's `batch.flushIntervalMs`. Full batches,
+   * retries and expired leases are claimed at once. Default 1,000 ms; `0` claims whatever waits.
+   */
+  batchWindowMs?: number;
   /** How long an operation on the outbox's own connections retries a dropped connection (a restart, a failover). Default 10 s. */
   retryMs?: number;
   /** Clock for leases and pruning, for tests. Default: the database server's clock, shared by the whole fleet. */
@@ -185,6 +192,7 @@ export class PostgresOutbox implements Outbox {
   readonly #pruneIntervalMs: number;
   readonly #notify: boolean;
   readonly #wakeDelayMs: number;
+  readonly #batchWindowMs: number;
   readonly #retryMs: number;
   readonly #now: (() => number) | undefined;
   readonly #create: boolean;
@@ -235,6 +243,7 @@ export class PostgresOutbox implements Outbox {
     );
     this.#pruneIntervalMs = positive('pruneIntervalMs', options.pruneIntervalMs, 60_000);
     this.#wakeDelayMs = positive('wakeDelayMs', options.wakeDelayMs, 1_000);
+    this.#batchWindowMs = positive('batchWindowMs', options.batchWindowMs, 1_000);
     this.#retryMs = positive('retryMs', options.retryMs, 10_000);
     const poolSize = positive('poolSize', options.poolSize, 4, 1);
     this.#notify = options.notify ?? true;
@@ -411,10 +420,11 @@ export class PostgresOutbox implements Outbox {
   #appendSql(): string {
     const t = this.#t;
     return `WITH stored AS (
-        INSERT INTO ${t} AS o (key, id, body, bytes, timestamp_ms, accepted_at, attempts)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        INSERT INTO ${t} AS o (key, id, body, bytes, timestamp_ms, accepted_at, attempts, stored_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, ${this.#nowSql(8)})
         ON CONFLICT (key) DO UPDATE SET id = excluded.id, body = excluded.body, bytes = excluded.bytes,
           timestamp_ms = excluded.timestamp_ms, accepted_at = excluded.accepted_at, attempts = 0, state = 'waiting',
+          stored_at = excluded.stored_at,
           lease_owner = NULL, lease_until = NULL, dead_reason = NULL, dead_message = NULL, dead_at = NULL, delivered_at = NULL
         WHERE o.state = 'dead'
         RETURNING 1
@@ -465,6 +475,7 @@ export class PostgresOutbox implements Outbox {
       record.timestampMs,
       record.acceptedAt,
       record.attempts,
+      this.#nowValue(),
     ];
     let stored: number;
     if (transaction !== undefined) {
@@ -496,14 +507,20 @@ export class PostgresOutbox implements Outbox {
   async claim(limits: { maxEvents: number; maxBytes: number }): Promise<OutboxRecord[]> {
     const t = this.#t;
     const now = this.#nowSql(1);
+    // A partial batch of fresh events waits for the batch window (see batchWindowMs); a full batch,
+    // a retry (attempts > 0) or an expired lease goes at once.
     const sql = `WITH locked AS MATERIALIZED (
-        SELECT seq, bytes FROM ${t}
+        SELECT seq, bytes, stored_at, attempts, state FROM ${t}
         WHERE state = 'waiting' OR (state = 'leased' AND lease_until <= ${now})
         ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED
+      ), ready AS (
+        SELECT count(*) >= $2 OR coalesce(sum(bytes), 0) >= $3
+          OR coalesce(bool_or(stored_at <= ${now} - $6 OR attempts > 0 OR state = 'leased'), false) AS go
+        FROM locked
       ), chosen AS (
         SELECT seq FROM (
           SELECT seq, row_number() OVER (ORDER BY seq) AS n, sum(bytes) OVER (ORDER BY seq) AS total FROM locked
-        ) w WHERE n = 1 OR total <= $3
+        ) w WHERE (n = 1 OR total <= $3) AND (SELECT go FROM ready)
       )
       UPDATE ${t} AS o SET state = 'leased', lease_owner = $4, lease_until = ${now} + $5
       FROM chosen WHERE o.seq = chosen.seq
@@ -517,6 +534,7 @@ export class PostgresOutbox implements Outbox {
             limits.maxBytes,
             this.#owner,
             this.#leaseMs,
+            this.#batchWindowMs,
           ])
         ).rows,
       'claim',
@@ -902,6 +920,7 @@ const MIGRATIONS: ReadonlyArray<(t: string, name: string) => string[]> = [
        bytes integer NOT NULL,
        timestamp_ms bigint NOT NULL,
        accepted_at bigint NOT NULL,
+       stored_at bigint NOT NULL,
        attempts integer NOT NULL DEFAULT 0,
        state text NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'leased', 'delivered', 'dead')),
        lease_owner text,

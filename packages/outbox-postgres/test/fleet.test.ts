@@ -133,7 +133,12 @@ describe('failures', () => {
   it('a PostgreSQL restart under traffic: nothing refused, nothing lost, listeners woken again', async () => {
     const own = await startPostgres();
     try {
-      const outbox = new PostgresOutbox({ connectionString: own.url, table: env.table, wakeDelayMs: 0 });
+      const outbox = new PostgresOutbox({
+        connectionString: own.url,
+        table: env.table,
+        wakeDelayMs: 0,
+        batchWindowMs: 10,
+      });
       let woken = 0;
       outbox.onWake(() => woken++);
       const conversions = createConversions({

@@ -23,7 +23,13 @@ export function useTestEnvironment(database: string): TestEnvironment {
   const env = {
     table: '',
     outboxOn(options: Partial<PostgresOutboxOptions> = {}) {
-      const outbox = new PostgresOutbox({ connectionString: env.url, table: env.table, ...options });
+      // Batches go at once in tests unless a test says otherwise.
+      const outbox = new PostgresOutbox({
+        connectionString: env.url,
+        table: env.table,
+        batchWindowMs: 0,
+        ...options,
+      });
       open.push(outbox);
       return outbox;
     },

@@ -148,6 +148,26 @@ describe('PostgresOutbox', () => {
     expect(new Set(claimed).size).toBe(400);
   });
 
+  it('holds a partial batch of fresh events for the batch window; full batches and retries go at once', async () => {
+    let now = 10_000_000;
+    const outbox = outboxOn({ batchWindowMs: 1_000, now: () => now });
+    for (let i = 0; i < 3; i++) await outbox.append(record(i));
+    expect(await outbox.claim({ maxEvents: 10, maxBytes: 1e6 })).toEqual([]);
+    const full = await outbox.claim({ maxEvents: 2, maxBytes: 1e6 });
+    expect(full.map((r) => r.id)).toEqual(['o0', 'o1']);
+    await outbox.release(full.map((r) => ({ ...r, attempts: 1 })));
+    expect((await outbox.claim({ maxEvents: 10, maxBytes: 1e6 })).map((r) => r.id)).toEqual([
+      'o0',
+      'o1',
+      'o2',
+    ]);
+    await outbox.append(record(3));
+    now += 999;
+    expect(await outbox.claim({ maxEvents: 10, maxBytes: 1e6 })).toEqual([]);
+    now += 1;
+    expect((await outbox.claim({ maxEvents: 10, maxBytes: 1e6 })).map((r) => r.id)).toEqual(['o3']);
+  });
+
   it('releases put rows back in place with their attempts', async () => {
     const outbox = outboxOn();
     for (let i = 0; i < 3; i++) await outbox.append(record(i));
