@@ -3,7 +3,12 @@
 import '@shopify/shopify-api/adapters/node';
 import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { type Conversions, createConversions, type TrackResult } from '@chatgpt-ads/core';
+import {
+  type Conversions,
+  createConversions,
+  type DeadLetterReason,
+  type TrackResult,
+} from '@chatgpt-ads/core';
 import {
   createOrdersWebhook,
   type MappedOrder,
@@ -33,6 +38,14 @@ import {
   type ShopSettings,
   type StorageBackend,
 } from './storage.js';
+
+// What the delivery panel says for each reason an order's event was given up on.
+const DEAD_LETTER_LABELS: Record<DeadLetterReason, string> = {
+  stale: 'Too old to send',
+  too_large: 'Too large',
+  invalid: 'Refused by ChatGPT Ads',
+  max_attempts: 'Not delivered after every retry',
+};
 
 /**
  * Where the app writes what went wrong. Defaults to `console`. Messages never hold a key or a stack
@@ -196,7 +209,7 @@ export async function createShopifyApp(options: ShopifyAppOptions) {
               store.recordDelivery(shop, {
                 eventId: id,
                 outcome: 'dead_lettered',
-                reason: `${reason === 'stale' ? 'Too old to send' : reason === 'too_large' ? 'Too large' : 'Refused by ChatGPT Ads'}: ${withoutValues(message)}`,
+                reason: `${DEAD_LETTER_LABELS[reason]}: ${withoutValues(message)}`,
               }),
             ),
         },
