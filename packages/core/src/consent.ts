@@ -61,7 +61,8 @@ export function resolveConsent(
   signals: ConsentSignals,
   resolvers: readonly ConsentResolver[],
 ): ConsentDecision {
-  for (const [index, resolver] of resolvers.entries()) {
+  for (let index = 0; index < resolvers.length; index++) {
+    const resolver = resolvers[index]!;
     let answer: ReturnType<ConsentResolver>;
     try {
       answer = resolver(signals);

@@ -144,50 +144,61 @@ export function captureOppref(
 ): OpprefCapture {
   const url = typeof request.url === 'string' ? request.url : request.url.href;
   const cookieHeader = 'headers' in request ? request.headers.get('cookie') : request.cookieHeader;
-  const cookies = parseCookieHeader(cookieHeader);
+  return captureFromCookies(url, parseCookieHeader(cookieHeader), options);
+}
+
+/**
+ * {@link captureOppref} with the `Cookie` header already parsed: every request is read once, and
+ * the consent resolvers and the click id share the parse.
+ *
+ * @example
+ * captureFromCookies('https://shop.example/?oppref=x', parseCookieHeader(header), { consent: 'granted' });
+ */
+export function captureFromCookies(
+  url: string,
+  cookies: ReadonlyMap<string, string>,
+  options: CaptureOptions,
+): OpprefCapture {
   const refused: Issue[] = [];
-  const safe = (value: string | undefined, path: string): string | undefined => {
-    if (value === undefined || value === '') return undefined;
-    if (isSafeOpaqueRef(value)) return value;
-    refused.push({
-      path,
-      code: path === 'obref' ? 'obref_invalid' : 'oppref_invalid',
-      message: `unsafe ${path} value ignored`,
-    });
-    return undefined;
-  };
-  const fromUrl = safe(readOpprefFromUrl(url), 'oppref');
-  const fromCookie = safe(cookies.get(OPPREF_COOKIE), 'oppref');
-  const obref = safe(cookies.get(OBREF_COOKIE), 'obref');
-  const attributes = {
-    secure: options.secure ?? url.startsWith('https:'),
-    ...(options.domain ? { domain: options.domain } : {}),
-  };
+  const fromUrl = safeRef(readOpprefFromUrl(url), 'oppref', refused);
+  const fromCookie = safeRef(cookies.get(OPPREF_COOKIE), 'oppref', refused);
+  const obref = safeRef(cookies.get(OBREF_COOKIE), 'obref', refused);
+  const attributes: CookieAttributes = { secure: options.secure ?? url.startsWith('https:') };
+  if (options.domain) attributes.domain = options.domain;
 
   if (options.consent === 'denied') {
-    const setCookies = [OPPREF_COOKIE, OBREF_COOKIE]
-      .filter((name) => cookies.has(name))
-      .map((name) => expireCookie(name, attributes));
+    const setCookies: string[] = [];
+    for (const name of [OPPREF_COOKIE, OBREF_COOKIE])
+      if (cookies.has(name)) setCookies.push(expireCookie(name, attributes));
     return { source: 'none', setCookies, refused };
   }
   if (!consentAllows(options.mode ?? 'opt-in', options.consent)) {
     return { source: 'none', setCookies: [], refused };
   }
-  const setCookies =
-    fromUrl !== undefined && fromUrl !== fromCookie
-      ? [
-          serializeCookie(OPPREF_COOKIE, fromUrl, {
-            ...attributes,
-            maxAgeSeconds: options.maxAgeSeconds ?? OPPREF_MAX_AGE_SECONDS,
-          }),
-        ]
-      : [];
-  const oppref = fromUrl ?? fromCookie;
-  return {
-    ...(oppref !== undefined ? { oppref } : {}),
-    ...(obref !== undefined ? { obref } : {}),
+  const setCookies: string[] = [];
+  if (fromUrl !== undefined && fromUrl !== fromCookie) {
+    attributes.maxAgeSeconds = options.maxAgeSeconds ?? OPPREF_MAX_AGE_SECONDS;
+    setCookies.push(serializeCookie(OPPREF_COOKIE, fromUrl, attributes));
+  }
+  const capture: OpprefCapture = {
     source: fromUrl !== undefined ? 'url' : fromCookie !== undefined ? 'cookie' : 'none',
     setCookies,
     refused,
   };
+  const oppref = fromUrl ?? fromCookie;
+  if (oppref !== undefined) capture.oppref = oppref;
+  if (obref !== undefined) capture.obref = obref;
+  return capture;
+}
+
+// A click id or browser reference is kept only when it can go out byte for byte and be stored in a cookie.
+function safeRef(value: string | undefined, path: 'oppref' | 'obref', refused: Issue[]): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (isSafeOpaqueRef(value)) return value;
+  refused.push({
+    path,
+    code: path === 'obref' ? 'obref_invalid' : 'oppref_invalid',
+    message: `unsafe ${path} value ignored`,
+  });
+  return undefined;
 }

@@ -7,7 +7,7 @@ import {
   defaultConsentResolvers,
   resolveConsent,
 } from './consent.js';
-import { captureOppref, parseCookieHeader } from './cookies.js';
+import { captureFromCookies, parseCookieHeader } from './cookies.js';
 import type { Issue } from './schema.js';
 
 /**
@@ -86,28 +86,29 @@ export function readRequest(incoming: IncomingRequest, options: RequestOptions =
     }
   };
   const url = typeof incoming.url === 'string' ? incoming.url : '';
-  const cookieHeader = header('cookie');
-  const cookies = parseCookieHeader(cookieHeader);
-  const signals: ConsentSignals = {
-    cookie: (name) => cookies.get(name),
-    header,
-  };
-  const consent = resolveConsent(signals, options.consent?.resolvers ?? defaultConsentResolvers());
-  const capture = captureOppref(
-    { url, cookieHeader },
-    { ...options.cookie, consent: consent.state, mode: options.consent?.mode ?? 'opt-in' },
-  );
+  // Every request pays for this, page views included: the Cookie header is parsed once.
+  const cookies = parseCookieHeader(header('cookie'));
+  const signals: ConsentSignals = { cookie: (name) => cookies.get(name), header };
+  const consent = resolveConsent(signals, options.consent?.resolvers ?? DEFAULT_RESOLVERS);
+  const cookie = options.cookie;
+  const capture = captureFromCookies(url, cookies, {
+    consent: consent.state,
+    mode: options.consent?.mode ?? 'opt-in',
+    ...(cookie?.domain !== undefined ? { domain: cookie.domain } : {}),
+    ...(cookie?.secure !== undefined ? { secure: cookie.secure } : {}),
+    ...(cookie?.maxAgeSeconds !== undefined ? { maxAgeSeconds: cookie.maxAgeSeconds } : {}),
+  });
+  const context: RequestContext = { consent };
+  if (url) context.sourceUrl = url;
+  if (capture.oppref !== undefined) context.oppref = capture.oppref;
+  if (capture.obref !== undefined) context.obref = capture.obref;
+  if (typeof incoming.ip === 'string' && incoming.ip) context.ip = clientAddress(incoming.ip);
   const userAgent = header('user-agent');
-  const context: RequestContext = {
-    consent,
-    ...(url ? { sourceUrl: url } : {}),
-    ...(capture.oppref !== undefined ? { oppref: capture.oppref } : {}),
-    ...(capture.obref !== undefined ? { obref: capture.obref } : {}),
-    ...(typeof incoming.ip === 'string' && incoming.ip ? { ip: clientAddress(incoming.ip) } : {}),
-    ...(userAgent ? { userAgent } : {}),
-  };
+  if (userAgent) context.userAgent = userAgent;
   return { context, consent, setCookies: capture.setCookies, refused: capture.refused };
 }
+
+const DEFAULT_RESOLVERS: readonly ConsentResolver[] = Object.freeze(defaultConsentResolvers());
 
 /**
  * Adapts a Web `Request` (route handlers, Edge, workers) to {@link IncomingRequest}.
