@@ -45,7 +45,29 @@ export function dedupKey(
   return JSON.stringify([pixelId, name, event.id]);
 }
 
-const encoder = new TextEncoder();
+/**
+ * The UTF-8 size of a string without encoding it (an event body is measured on every track).
+ *
+ * @example
+ * utf8Length('é'); // 2
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
+      const next = text.charCodeAt(index + 1);
+      // A surrogate pair is one 4-byte character; a lone surrogate is written as U+FFFD (3 bytes).
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2;
+        index++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
 
 /**
  * The way in: consent gate → build → size check → dedup key → append. `track` never throws: any
@@ -157,7 +179,7 @@ export class Intake {
       const message = `the event cannot be written as JSON (${errorName(error)})`;
       return { issues: [{ path: 'data', code: 'not_serializable', message }] };
     }
-    const bytes = encoder.encode(body).length;
+    const bytes = utf8Length(body);
     const { envelopeStart, batch, clock, pixelId } = this.#settings;
     if (bytes + envelopeStart.length + 2 > batch.maxBytes) {
       const message = `the event is ${bytes} bytes; batch.maxBytes is ${batch.maxBytes}`;
