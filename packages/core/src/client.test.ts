@@ -642,3 +642,54 @@ describe("track inside the app's transaction", () => {
     await conversions.shutdown();
   });
 });
+
+describe('a shared outbox', () => {
+  it('sends what another process stored when the outbox wakes the client, and stops listening on shutdown', async () => {
+    const listeners = new Set<() => void>();
+    class WakingOutbox extends MemoryOutbox {
+      onWake(listener: () => void) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      }
+    }
+    const outbox = new WakingOutbox();
+    const endpoint = fakeEndpoint();
+    const { conversions } = client(endpoint, { outbox, batch: { flushIntervalMs: 3_600_000 } });
+    await conversions.flush();
+    expect(listeners.size).toBe(1);
+    // Another process stores an event in the shared outbox, and the outbox says so.
+    await outbox.append({
+      key: JSON.stringify(['px_test', 'lead_created', 'elsewhere_1']),
+      id: 'elsewhere_1',
+      body: JSON.stringify({ id: 'elsewhere_1', type: 'lead_created' }),
+      bytes: 40,
+      timestampMs: Date.now(),
+      acceptedAt: Date.now(),
+      attempts: 0,
+    });
+    for (const wake of listeners) wake();
+    await vi.waitFor(() => expect(endpoint.acceptedIds()).toEqual(['elsewhere_1']), { timeout: 10_000 });
+    await conversions.shutdown();
+    expect(listeners.size).toBe(0);
+  });
+
+  it('claims once for a batch that drains the queue, instead of asking again for nothing', async () => {
+    let claims = 0;
+    class CountingOutbox extends MemoryOutbox {
+      override claim(limits: { maxEvents: number; maxBytes: number }) {
+        claims++;
+        return super.claim(limits);
+      }
+    }
+    const endpoint = fakeEndpoint();
+    const { conversions } = client(endpoint, {
+      outbox: new CountingOutbox(),
+      batch: { flushIntervalMs: 3_600_000 },
+    });
+    await trackMany(conversions, 3);
+    await conversions.flush();
+    expect(endpoint.acceptedIds()).toHaveLength(3);
+    expect(claims).toBe(1);
+    await conversions.shutdown();
+  });
+});

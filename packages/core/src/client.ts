@@ -7,9 +7,9 @@ import { type ConversionsOptions, resolveOptions } from './config.js';
 import { DeliveryLoop } from './delivery.js';
 import { Intake, type TrackOptions, type TrackResult } from './intake.js';
 import { type ConversionStats, Ledger } from './ledger.js';
-import type { DeadLetter } from './outbox.js';
+import type { DeadLetter, Outbox } from './outbox.js';
 import type { PixelOptions } from './pixel.js';
-import { createReporter } from './report.js';
+import { createReporter, type Reporter } from './report.js';
 import type { IncomingRequest, RequestContext } from './request.js';
 import { type ForRequestOptions, type RequestConversions, requestViews } from './views.js';
 
@@ -72,6 +72,9 @@ export function createConversions(options: ConversionsOptions): Conversions {
   const intake = new Intake(settings, ledger, report, () => loop.queued());
   let closed = false;
 
+  // A shared outbox says when another process stored events: send them without polling.
+  const stopWaking = outbox.onWake?.(() => loop.drain());
+
   // A durable outbox may hold events from an earlier process: send them too, and let flush() wait for them.
   const startup = outbox.size().then(
     (size) => {
@@ -113,18 +116,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
     return ledger.stats();
   }
 
-  // What other processes sharing the outbox settled: this process's events, and the start-up backlog.
-  async function reconcile(mine: boolean): Promise<void> {
-    try {
-      if (mine && outbox.pending) {
-        const asked = ledger.unsettledKeys();
-        ledger.settledElsewhere(asked, await outbox.pending(asked));
-      }
-      if (ledger.backlog > 0) ledger.reconcileBacklog(await outbox.size());
-    } catch (error) {
-      report.error(`outbox unavailable: ${String(error)}`);
-    }
-  }
+  const reconcile = (mine: boolean) => reconcileShared(outbox, ledger, report, mine);
 
   async function shutdown(shutdownOptions: { timeoutMs?: number } = {}): Promise<ConversionStats> {
     intake.close();
@@ -144,6 +136,7 @@ export function createConversions(options: ConversionsOptions): Conversions {
     // No new batch is claimed from here on; the ones already sent are answered (each within the
     // request timeout) and acked or released before this returns.
     await loop.close();
+    stopWaking?.();
     await reconcile(false);
     const { queued } = ledger.stats();
     if (queued > 0) report.warn(`shut down with ${queued} event(s) still queued`);
@@ -181,4 +174,23 @@ export function createConversions(options: ConversionsOptions): Conversions {
     value: () => `Conversions { pixelId: '${pixelId}', endpoint: '${endpoint}', apiKey: [redacted] }`,
   });
   return client;
+}
+
+// What other processes sharing the outbox settled: this process's events (`mine`), and the
+// start-up backlog.
+async function reconcileShared(
+  outbox: Outbox,
+  ledger: Ledger,
+  report: Reporter,
+  mine: boolean,
+): Promise<void> {
+  try {
+    if (mine && outbox.pending) {
+      const asked = ledger.unsettledKeys();
+      ledger.settledElsewhere(asked, await outbox.pending(asked));
+    }
+    if (ledger.backlog > 0) ledger.reconcileBacklog(await outbox.size());
+  } catch (error) {
+    report.error(`outbox unavailable: ${String(error)}`);
+  }
 }

@@ -134,8 +134,24 @@ export class DeliveryLoop {
         this.#drainRequested = false;
         return;
       }
+      // Less than a full batch means the queue is drained for now. On a shared outbox, claiming
+      // again at once would take other processes' fresh events a few at a time; what arrives
+      // later is sent by its own batch timer, or by the outbox's wake-up.
+      if (records.length < batch.maxEvents && !this.#fills(records)) this.#drainRequested = false;
       this.#startDelivery(records);
     }
+  }
+
+  // Whether the byte budget rather than the queue ended the batch: one more record as large as
+  // the largest in it would not have fitted.
+  #fills(records: readonly OutboxRecord[]): boolean {
+    let bytes = 0;
+    let largest = 0;
+    for (const record of records) {
+      bytes += record.bytes;
+      if (record.bytes > largest) largest = record.bytes;
+    }
+    return bytes + largest > this.#settings.batch.maxBytes;
   }
 
   #startDelivery(records: OutboxRecord[]): void {

@@ -77,6 +77,12 @@ export interface Outbox {
    * process may have delivered the rest; `flush()` uses it so it does not wait for them forever.
    */
   pending?(keys: readonly string[]): Promise<string[]>;
+  /**
+   * For outboxes several processes share: calls `listener` when another process stored events, so
+   * an idle client sends them without polling (e.g. PostgreSQL's LISTEN/NOTIFY). The client
+   * subscribes when it starts and unsubscribes on shutdown; returns the unsubscribe function.
+   */
+  onWake?(listener: () => void): () => void;
 }
 
 /**
