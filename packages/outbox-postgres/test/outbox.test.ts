@@ -289,6 +289,28 @@ describe('transactional enqueue', () => {
     },
   );
 
+  onServer(
+    'runs on your client alone: a pool of one connection, held by the transaction, is enough [needs a PostgreSQL server]',
+    async () => {
+      const single = new pg.Pool({ connectionString: env.url, max: 1 });
+      const outbox = new PostgresOutbox({ pool: single, table: env.table, batchWindowMs: 0 });
+      await outbox.migrate();
+      const conversions = clientOn(outbox);
+      const client = await single.connect();
+      await client.query('BEGIN');
+      const result = await conversions.track({ type: 'order_created', id: 'one_connection' }, context, {
+        transaction: client,
+      });
+      await client.query('COMMIT');
+      client.release();
+      expect(result.status).toBe('queued');
+      await conversions.shutdown();
+      expect(env.sandbox.events().map((e) => e.event.id)).toEqual(['one_connection']);
+      await outbox.close();
+      await single.end();
+    },
+  );
+
   onServer('a request view passes the transaction too [needs a PostgreSQL server]', async () => {
     const conversions = clientOn(outboxOn());
     const view = conversions.forRequest(
