@@ -71,3 +71,12 @@ export function findPostgresBinaries(): string | undefined;
  * const port = await freePort();
  */
 export function freePort(): Promise<number>;
+
+/**
+ * Which engine {@link startPostgres} will run with these options, known before it starts: tests that
+ * need concurrent sessions (PGlite runs one query at a time) can say up front that they are skipped.
+ *
+ * @example
+ * const needsServer = plannedEngine() === 'postgres' ? it : it.skip;
+ */
+export function plannedEngine(options?: Pick<StartPostgresOptions, 'engine' | 'bin'>): 'postgres' | 'pglite';

@@ -229,6 +229,14 @@ async function startPglite(options, reason) {
   };
 }
 
+/** Which engine startPostgres(options) will run, known before it starts: 'postgres' or 'pglite'. */
+export function plannedEngine(options = {}) {
+  const choice = options.engine ?? process.env.CHATGPT_ADS_PG_ENGINE ?? 'auto';
+  if (choice === 'pglite') return 'pglite';
+  if (choice === 'postgres') return 'postgres';
+  return (options.bin ?? findPostgresBinaries()) ? 'postgres' : 'pglite';
+}
+
 /**
  * Starts a throwaway PostgreSQL server on 127.0.0.1 and prints which engine runs it.
  * `engine`: 'auto' (default: binaries if found, else PGlite), 'postgres' (binaries or throw), 'pglite'.

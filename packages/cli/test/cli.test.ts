@@ -422,7 +422,7 @@ describe('outbox on PostgreSQL', () => {
     const missing = await cli(['outbox', 'list', '--postgres', empty]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(
-      /no outbox table "public"."chatgpt_ads_outbox" in postgres:\/\/postgres@127\.0\.0\.1:\d+\/cli_empty/,
+      /no outbox table "public"."chatgpt_ads_outbox" in postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+:/,
     );
     // It was not created either.
     expect((await cli(['outbox', 'list', '--postgres', empty])).code).toBe(2);

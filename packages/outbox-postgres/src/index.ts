@@ -264,7 +264,12 @@ export class PostgresOutbox implements Outbox {
     }
   }
 
-  /** `"schema"."table"`, as in SQL. */
+  /**
+   * The table as SQL names it, `"schema"."table"`.
+   *
+   * @example
+   * await pool.query(`SELECT state, count(*) FROM ${outbox.table} GROUP BY state`);
+   */
   get table(): string {
     return this.#t;
   }
@@ -457,6 +462,10 @@ export class PostgresOutbox implements Outbox {
         `outbox ${this.#t}: the transaction must be a pg client (pg.Client or pool.connect()'s client) on which you ran BEGIN`,
         'ERR_OUTBOX_TRANSACTION',
       );
+    // In your transaction, everything runs on your client: waiting for a pool connection while
+    // holding one could exhaust a small shared pool.
+    const tx = transaction as TransactionClient | undefined;
+    if (tx) await this.migrate();
     // Counting every time would cost a scan per event; recount every 1,000 appends (others append too).
     if (
       this.#approximateSize < 0 ||
@@ -464,7 +473,16 @@ export class PostgresOutbox implements Outbox {
       this.#approximateSize >= this.#capacity
     ) {
       this.#appendsSinceCount = 0;
-      this.#approximateSize = await this.size();
+      if (tx) {
+        try {
+          this.#approximateSize = (
+            (await tx.query(`SELECT count(*)::int AS n FROM ${this.#t} WHERE state IN ('waiting', 'leased')`))
+              .rows[0] as { n: number }
+          ).n;
+        } catch (error) {
+          throw this.#explain(error, 'append in your transaction');
+        }
+      } else this.#approximateSize = await this.size();
     }
     if (this.#approximateSize >= this.#capacity) return 'full';
     const values = [
@@ -478,10 +496,9 @@ export class PostgresOutbox implements Outbox {
       this.#nowValue(),
     ];
     let stored: number;
-    if (transaction !== undefined) {
-      await this.migrate();
+    if (tx) {
       try {
-        const result = await (transaction as TransactionClient).query(this.#appendSql(), values);
+        const result = await tx.query(this.#appendSql(), values);
         stored = result.rowCount ?? 0;
       } catch (error) {
         throw this.#explain(error, 'append in your transaction');

@@ -7,9 +7,10 @@ import { createConversions } from '@chatgpt-ads/core';
 import { startPostgres } from '@tooling/postgres';
 import { describe, expect, it } from 'vitest';
 import { PostgresOutbox } from '../src/index.js';
-import { context, quiet, record, useTestEnvironment } from './helpers.js';
+import { context, needsServer, quiet, record, useTestEnvironment } from './helpers.js';
 
 const env = useTestEnvironment('fleet');
+const onServer = needsServer('fleet.test.ts');
 const outboxOn = env.outboxOn;
 const seedRecord = (i: number) => {
   const body = JSON.stringify({
@@ -88,6 +89,39 @@ describe('core on a shared outbox', () => {
     expect(await states()).toEqual([{ state: 'waiting', n: 5 }]);
     expect(env.sandbox.requests().length).toBe(requests);
   });
+});
+
+describe('wake-ups', () => {
+  onServer(
+    'an idle instance wired to onWake delivers what another instance stored [needs a PostgreSQL server]',
+    async () => {
+      const idleOutbox = outboxOn({ wakeDelayMs: 10 });
+      const idle = createConversions({
+        pixelId: 'px_pg',
+        apiKey: 'sk',
+        endpoint: env.sandbox.endpoint,
+        outbox: idleOutbox,
+        logger: quiet,
+      });
+      // The README's recipe.
+      idleOutbox.onWake(() => {
+        if (idle.stats().queued === 0) void idle.flush();
+      });
+      await idleOutbox.migrate();
+      // Another instance stores events and never sends them (it died right after its commits). The
+      // first may pass before the LISTEN is in place, so store one more until one is heard.
+      const writer = outboxOn();
+      for (let i = 0; env.sandbox.events().length === 0; i++) {
+        await writer.append(seedRecord(i));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await expect
+        .poll(async () => (await states()).map((row) => row.state), { timeout: 15_000 })
+        .toEqual(['delivered']);
+      expect(idle.stats().delivered).toBeGreaterThan(0);
+      await idle.shutdown();
+    },
+  );
 });
 
 describe('failures', () => {

@@ -1,9 +1,9 @@
 // One throwaway PostgreSQL server, database, pool and sandbox per test file; a fresh table per test.
 import type { OutboxRecord } from '@chatgpt-ads/core';
 import { type Sandbox, startSandbox } from '@chatgpt-ads/sandbox';
-import { startPostgres, type ThrowawayPostgres } from '@tooling/postgres';
+import { plannedEngine, startPostgres, type ThrowawayPostgres } from '@tooling/postgres';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, it } from 'vitest';
 import { PostgresOutbox, type PostgresOutboxOptions } from '../src/index.js';
 
 export interface TestEnvironment {
@@ -71,3 +71,16 @@ export const record = (i: number, overrides: Partial<OutboxRecord> = {}): Outbox
 
 export const context = { consent: 'granted' as const, sourceUrl: 'https://shop.example/checkout' };
 export const quiet = { warn() {}, error() {} };
+
+/**
+ * Tests that need concurrent sessions (transactions held open on two connections, SKIP LOCKED
+ * between processes, LISTEN/NOTIFY) run on a real server only. On PGlite, which runs one query at a
+ * time, they are skipped, and the file says so: never silently.
+ */
+export function needsServer(file: string): typeof it.skip {
+  if (plannedEngine() === 'postgres') return it;
+  process.stderr.write(
+    `[${file}] PGlite runs these tests: those marked "needs a PostgreSQL server" are skipped (install PostgreSQL: apt-get install postgresql)\n`,
+  );
+  return it.skip;
+}

@@ -5,11 +5,12 @@ import { createConversions } from '@chatgpt-ads/core';
 import pg from 'pg';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PostgresOutbox, PostgresOutboxError } from '../src/index.js';
-import { context, quiet, record, useTestEnvironment } from './helpers.js';
+import { context, needsServer, quiet, record, useTestEnvironment } from './helpers.js';
 
 const run = promisify(execFile);
 const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
 const env = useTestEnvironment('outbox');
+const onServer = needsServer('outbox.test.ts');
 const outboxOn = env.outboxOn;
 
 const rows = async (name = env.table) =>
@@ -130,23 +131,26 @@ describe('PostgresOutbox', () => {
     expect((await rows()).map((r) => r.state)).toEqual(['delivered']);
   });
 
-  it('senders claiming at the same moment each get different rows (SKIP LOCKED)', async () => {
-    const senders = Array.from({ length: 4 }, () => outboxOn());
-    for (let i = 0; i < 400; i++) await senders[0]!.append(record(i));
-    const claimed: string[] = [];
-    await Promise.all(
-      senders.map(async (sender) => {
-        for (;;) {
-          const batch = await sender.claim({ maxEvents: 7, maxBytes: 1e6 });
-          if (batch.length === 0) return;
-          claimed.push(...batch.map((r) => r.id));
-          await sender.ack(batch.map((r) => r.key));
-        }
-      }),
-    );
-    expect(claimed).toHaveLength(400);
-    expect(new Set(claimed).size).toBe(400);
-  });
+  onServer(
+    'senders claiming at the same moment each get different rows (SKIP LOCKED) [needs a PostgreSQL server]',
+    async () => {
+      const senders = Array.from({ length: 4 }, () => outboxOn());
+      for (let i = 0; i < 400; i++) await senders[0]!.append(record(i));
+      const claimed: string[] = [];
+      await Promise.all(
+        senders.map(async (sender) => {
+          for (;;) {
+            const batch = await sender.claim({ maxEvents: 7, maxBytes: 1e6 });
+            if (batch.length === 0) return;
+            claimed.push(...batch.map((r) => r.id));
+            await sender.ack(batch.map((r) => r.key));
+          }
+        }),
+      );
+      expect(claimed).toHaveLength(400);
+      expect(new Set(claimed).size).toBe(400);
+    },
+  );
 
   it('holds a partial batch of fresh events for the batch window; full batches and retries go at once', async () => {
     let now = 10_000_000;
@@ -251,38 +255,63 @@ describe('transactional enqueue', () => {
     await env.pool.query(`CREATE TABLE IF NOT EXISTS orders (id text PRIMARY KEY)`);
   });
 
-  it('rolled back: nothing is stored or sent; committed: sent once; flush() settles both', async () => {
-    const outbox = outboxOn();
-    const conversions = clientOn(outboxOn());
-    const place = async (id: string, outcome: 'COMMIT' | 'ROLLBACK') => {
-      const client = await env.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('INSERT INTO orders (id) VALUES ($1)', [id]);
-        const result = await conversions.track(
-          { type: 'order_created', id, data: { amount: 4200, currency: 'USD' } },
-          context,
-          { transaction: client },
-        );
-        expect(result.status).toBe('queued');
-        // Not visible to any sender before the commit.
-        expect(await outbox.claim({ maxEvents: 10, maxBytes: 1e6 })).toEqual([]);
-        await client.query(outcome);
-      } finally {
-        client.release();
-      }
-    };
-    await place('order_rolled_back', 'ROLLBACK');
-    await place('order_committed', 'COMMIT');
-    const stats = await conversions.flush();
-    expect(env.sandbox.events().map((e) => e.event.id)).toEqual(['order_committed']);
-    expect(stats.queued).toBe(0);
-    expect((await env.pool.query('SELECT id FROM orders')).rows).toEqual([{ id: 'order_committed' }]);
-    expect((await rows()).map((r) => [r.id, r.state])).toEqual([['order_committed', 'delivered']]);
-    await conversions.shutdown();
-  });
+  onServer(
+    'rolled back: nothing is stored or sent; committed: sent once; flush() settles both [needs a PostgreSQL server]',
+    async () => {
+      const outbox = outboxOn();
+      const conversions = clientOn(outboxOn());
+      const place = async (id: string, outcome: 'COMMIT' | 'ROLLBACK') => {
+        const client = await env.pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query('INSERT INTO orders (id) VALUES ($1)', [id]);
+          const result = await conversions.track(
+            { type: 'order_created', id, data: { amount: 4200, currency: 'USD' } },
+            context,
+            { transaction: client },
+          );
+          expect(result.status).toBe('queued');
+          // Not visible to any sender before the commit.
+          expect(await outbox.claim({ maxEvents: 10, maxBytes: 1e6 })).toEqual([]);
+          await client.query(outcome);
+        } finally {
+          client.release();
+        }
+      };
+      await place('order_rolled_back', 'ROLLBACK');
+      await place('order_committed', 'COMMIT');
+      const stats = await conversions.flush();
+      expect(env.sandbox.events().map((e) => e.event.id)).toEqual(['order_committed']);
+      expect(stats).toMatchObject({ accepted: 2, delivered: 1, handledElsewhere: 1, queued: 0 });
+      expect((await env.pool.query('SELECT id FROM orders')).rows).toEqual([{ id: 'order_committed' }]);
+      expect((await rows()).map((r) => [r.id, r.state])).toEqual([['order_committed', 'delivered']]);
+      await conversions.shutdown();
+    },
+  );
 
-  it('a request view passes the transaction too', async () => {
+  onServer(
+    'runs on your client alone: a pool of one connection, held by the transaction, is enough [needs a PostgreSQL server]',
+    async () => {
+      const single = new pg.Pool({ connectionString: env.url, max: 1 });
+      const outbox = new PostgresOutbox({ pool: single, table: env.table, batchWindowMs: 0 });
+      await outbox.migrate();
+      const conversions = clientOn(outbox);
+      const client = await single.connect();
+      await client.query('BEGIN');
+      const result = await conversions.track({ type: 'order_created', id: 'one_connection' }, context, {
+        transaction: client,
+      });
+      await client.query('COMMIT');
+      client.release();
+      expect(result.status).toBe('queued');
+      await conversions.shutdown();
+      expect(env.sandbox.events().map((e) => e.event.id)).toEqual(['one_connection']);
+      await outbox.close();
+      await single.end();
+    },
+  );
+
+  onServer('a request view passes the transaction too [needs a PostgreSQL server]', async () => {
     const conversions = clientOn(outboxOn());
     const view = conversions.forRequest(
       { url: 'https://shop.example/checkout', header: () => undefined },
@@ -300,19 +329,22 @@ describe('transactional enqueue', () => {
 });
 
 describe('wake-ups', () => {
-  it('calls onWake listeners when any instance stores an event (LISTEN/NOTIFY)', async () => {
-    const listening = outboxOn({ wakeDelayMs: 0 });
-    let woken = 0;
-    listening.onWake(() => woken++);
-    await listening.migrate();
-    // Until the LISTEN is in place an insert can pass unheard: keep inserting until one is heard.
-    const writer = outboxOn();
-    for (let i = 0; woken === 0; i++) {
-      await writer.append(record(i));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(woken).toBeGreaterThan(0);
-  });
+  onServer(
+    'calls onWake listeners when any instance stores an event (LISTEN/NOTIFY) [needs a PostgreSQL server]',
+    async () => {
+      const listening = outboxOn({ wakeDelayMs: 0 });
+      let woken = 0;
+      listening.onWake(() => woken++);
+      await listening.migrate();
+      // Until the LISTEN is in place an insert can pass unheard: keep inserting until one is heard.
+      const writer = outboxOn();
+      for (let i = 0; woken === 0; i++) {
+        await writer.append(record(i));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(woken).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('across processes', () => {
@@ -335,27 +367,30 @@ describe('across processes', () => {
     await client.end();
   });
 
-  it('four sender processes share one table: every event sent exactly once, by more than one sender', async () => {
-    const outputs = await Promise.all(
-      ['a', 'b', 'c', 'd'].map((prefix) =>
-        run(
-          process.execPath,
-          [fixture('sender.mjs'), env.url, env.table, env.sandbox.endpoint, prefix, '300', 'flush'],
-          {
-            timeout: 90_000,
-          },
+  onServer(
+    'four sender processes share one table: every event sent exactly once, by more than one sender [needs a PostgreSQL server]',
+    async () => {
+      const outputs = await Promise.all(
+        ['a', 'b', 'c', 'd'].map((prefix) =>
+          run(
+            process.execPath,
+            [fixture('sender.mjs'), env.url, env.table, env.sandbox.endpoint, prefix, '300', 'flush'],
+            {
+              timeout: 90_000,
+            },
+          ),
         ),
-      ),
-    );
-    const reports = outputs.map(
-      ({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1)!) as { delivered: string[] },
-    );
-    const events = env.sandbox.events();
-    expect(events).toHaveLength(1200);
-    expect(new Set(events.map((e) => e.event.id)).size).toBe(1200);
-    expect(events.filter((e) => e.duplicateOf !== undefined)).toEqual([]);
-    expect(reports.flatMap((r) => r.delivered).sort()).toEqual(events.map((e) => e.event.id).sort());
-    expect(reports.filter((r) => r.delivered.length > 0).length).toBeGreaterThan(1);
-    expect(await outboxOn().size()).toBe(0);
-  });
+      );
+      const reports = outputs.map(
+        ({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1)!) as { delivered: string[] },
+      );
+      const events = env.sandbox.events();
+      expect(events).toHaveLength(1200);
+      expect(new Set(events.map((e) => e.event.id)).size).toBe(1200);
+      expect(events.filter((e) => e.duplicateOf !== undefined)).toEqual([]);
+      expect(reports.flatMap((r) => r.delivered).sort()).toEqual(events.map((e) => e.event.id).sort());
+      expect(reports.filter((r) => r.delivered.length > 0).length).toBeGreaterThan(1);
+      expect(await outboxOn().size()).toBe(0);
+    },
+  );
 });

@@ -6,6 +6,7 @@ import { startSandbox } from '@chatgpt-ads/sandbox';
 import { startPostgres } from '@tooling/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { needsServer } from './helpers.js';
 
 const packageDir = join(import.meta.dirname, '..');
 const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
@@ -60,10 +61,13 @@ it('the Usage example delivers through the table', async () => {
   ]);
 });
 
-it('the transactional example stores the order and its conversion together, and sends it', async () => {
-  sandbox.reset();
-  const database = await server.createDatabase('readme_transaction');
-  await runBlock('### Transactional enqueue', 'readme-transaction.ts', database);
-  expect(sandbox.events().map((e) => e.event.id)).toEqual(['order_1001']);
-  expect(await table(database, 'SELECT id FROM orders')).toEqual([{ id: 'order_1001' }]);
-});
+needsServer('readme.test.ts')(
+  'the transactional example stores the order and its conversion together, and sends it [needs a PostgreSQL server]',
+  async () => {
+    sandbox.reset();
+    const database = await server.createDatabase('readme_transaction');
+    await runBlock('### Transactional enqueue', 'readme-transaction.ts', database);
+    expect(sandbox.events().map((e) => e.event.id)).toEqual(['order_1001']);
+    expect(await table(database, 'SELECT id FROM orders')).toEqual([{ id: 'order_1001' }]);
+  },
+);
