@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 export const smoke = process.argv.includes('--smoke');
 
@@ -22,12 +23,22 @@ export function median(values) {
   );
 }
 
-/** Starts `node script args…` and resolves with its port once it prints `listening <port>`. */
-export function startChild(script, args, env = {}) {
-  const child = spawn(process.execPath, [script, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
+const cpuReporter = fileURLToPath(new URL('./cpu-report.cjs', import.meta.url));
+
+/**
+ * Starts `node script args…` and resolves with its port once it prints `listening <port>`. With
+ * `{ cpu: true }` the child is started with cpu-report.cjs preloaded and an IPC channel, so that
+ * cpuOf(child) reads its process.cpuUsage().
+ */
+export function startChild(script, args, env = {}, { cpu = false, execArgv = [] } = {}) {
+  const child = spawn(
+    process.execPath,
+    [...(cpu ? ['--require', cpuReporter] : []), ...execArgv, script, ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit', ...(cpu ? ['ipc'] : [])],
+      env: { ...process.env, ...env },
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -37,6 +48,38 @@ export function startChild(script, args, env = {}) {
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
   });
+}
+
+/** The CPU time (user + system, µs) a child started with `{ cpu: true }` has used so far. */
+export function cpuOf(child) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the child did not report its CPU time')), 5000);
+    const onMessage = (message) => {
+      if (!message?.cpu) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(message.cpu.user + message.cpu.system);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
+}
+
+/** Prints rows as a Markdown table (what docs/performance.md takes as it is). */
+export function table(rows) {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]);
+  const cell = (value) =>
+    typeof value === 'number' ? value.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(value ?? '—');
+  const numeric = columns.map((column) => rows.some((row) => typeof row[column] === 'number'));
+  console.log(`| ${columns.join(' | ')} |`);
+  console.log(`| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`);
+  for (const row of rows) console.log(`| ${columns.map((column) => cell(row[column])).join(' | ')} |`);
+}
+
+/** `value` beside its goal: "0.98 ✓" or "0.71 ✗". */
+export function against(value, ok) {
+  return `${value} ${ok ? '✓' : '✗'}`;
 }
 
 export function stopChild(child) {

@@ -1,36 +1,127 @@
-// 1. Request-path overhead per adapter: the same route with and without the integration (capture +
-// consent + track of one event per request, delivered to the sandbox), driven by autocannon on
-// loopback in alternating rounds within one run.
+// 1. Request-path overhead per adapter, in two scenarios, each against the same framework route
+// without the integration, in alternating rounds within one run (autocannon on loopback):
+//   - page view: GET /product?oppref=… with the pixel's consent cookie; the middleware captures the
+//     click id and reads consent, the route never calls track();
+//   - conversion: POST /orders, one track() of an order with an email and a phone per request.
+// Beside req/s, the server's own CPU µs per request (process.cpuUsage() over the measured window,
+// read over IPC so no request of ours is counted, divided by the requests autocannon completed):
+// steadier than throughput on shared cores. Conversions go to the counting sink, its own process.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startSandbox } from '@chatgpt-ads/sandbox';
 import autocannon from 'autocannon';
-import { heading, median, save, smoke, startChild, stopChild } from './lib.mjs';
+import { coreMicrosPerEvent } from './pipeline.mjs';
+import { against, cpuOf, heading, median, save, smoke, startChild, stopChild, table } from './lib.mjs';
 
-const ADAPTERS = [
+const FRAMEWORKS = [
   ['Express 5', 'servers/express.mjs'],
+  ['Fastify 5', 'servers/fastify.mjs'],
+  ['Hono 4 (@hono/node-server)', 'servers/hono.mjs'],
   ['NestJS 12', 'servers/nest.mjs'],
 ];
+const SCENARIOS = {
+  pageview: { path: '/product?oppref=gAAAAB-bench', method: 'GET', cookie: '__oaiq_consent=true' },
+  conversion: { path: '/orders', method: 'POST', cookie: '__oaiq_consent=true; __oppref=gAAAAB-bench' },
+};
+const GOALS = {
+  pageview: { ratio: 0.97, cpu: 0.03 },
+  conversion: { ratio: 0.85, cpu: null },
+};
+const rounds = smoke ? 1 : 3;
+const seconds = smoke ? 1 : 4;
+const warmup = smoke ? 0.5 : 1;
+const connections = 50;
+const sinkScript = fileURLToPath(new URL('./servers/counting-sink.mjs', import.meta.url));
+const reporter = fileURLToPath(new URL('./cpu-report.cjs', import.meta.url));
 
-// Next.js: the built example app under `next start`, /api/orders (withConversions + track) against
-// /api/baseline-orders (the same handler without the integration).
-async function nextRow(sandbox, rounds, seconds) {
+function load(url, { method, cookie }, duration) {
+  return autocannon({
+    url,
+    method,
+    connections,
+    duration,
+    headers: { cookie, 'user-agent': 'Mozilla/5.0 (autocannon)' },
+  });
+}
+
+/** Alternating rounds of baseline and integrated; medians of req/s and CPU µs per request. */
+async function compare(label, targets, request) {
+  for (const mode of ['baseline', 'integrated']) await load(targets[mode].url, request, warmup);
+  const samples = { baseline: [], integrated: [] };
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? ['baseline', 'integrated'] : ['integrated', 'baseline'];
+    for (const mode of order) {
+      const before = await cpuOf(targets[mode].child);
+      const result = await load(targets[mode].url, request, seconds);
+      const cpu = (await cpuOf(targets[mode].child)) - before;
+      if (result.non2xx > 0 || result.errors > 0)
+        throw new Error(`${label} ${mode}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      samples[mode].push({
+        rps: result.requests.average,
+        cpuUs: cpu / result.requests.total,
+        p99: result.latency.p99,
+        requests: result.requests.total,
+      });
+    }
+  }
+  const summary = (mode) => ({
+    rps: median(samples[mode].map((s) => s.rps)),
+    cpuUs: median(samples[mode].map((s) => s.cpuUs)),
+    p99: median(samples[mode].map((s) => s.p99)),
+    requests: samples[mode].reduce((sum, s) => sum + s.requests, 0),
+  });
+  return { baseline: summary('baseline'), integrated: summary('integrated'), samples };
+}
+
+function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = GOALS[scenario].ratio }) {
+  const { baseline: b, integrated: i } = result;
+  const ratio = i.rps / b.rps;
+  const added = i.cpuUs - b.cpuUs;
+  const cpuShare = added / b.cpuUs;
+  const cpuGoal = GOALS[scenario].cpu;
+  return {
+    framework,
+    scenario: scenario === 'pageview' ? 'page view' : 'conversion',
+    'baseline req/s': Math.round(b.rps),
+    'integrated req/s': Math.round(i.rps),
+    'req/s ratio': goalRatio === null ? ratio.toFixed(3) : against(ratio.toFixed(3), ratio >= goalRatio),
+    'ratio goal': goalRatio === null ? '—' : `≥ ${goalRatio}`,
+    'baseline CPU µs/req': Number(b.cpuUs.toFixed(1)),
+    'integrated CPU µs/req': Number(i.cpuUs.toFixed(1)),
+    'µs we add': Number(added.toFixed(1)),
+    'CPU added': cpuGoal === null
+      ? `${(cpuShare * 100).toFixed(1)} %`
+      : against(`${(cpuShare * 100).toFixed(1)} %`, cpuShare <= cpuGoal),
+    'CPU goal': cpuGoal === null ? '—' : `≤ +${cpuGoal * 100} %`,
+    'pipeline µs/event': pipelineUs === undefined ? '—' : Number(pipelineUs.toFixed(1)),
+    'events at sink': sinkEvents ?? '—',
+    'baseline p99 ms': b.p99,
+    'integrated p99 ms': i.p99,
+  };
+}
+
+async function sinkCount(sink) {
+  return (await (await fetch(`http://127.0.0.1:${sink.port}/count`)).json()).events;
+}
+
+// Next.js: the built example app under `next start`; only a conversion pair exists there
+// (/api/orders with withConversions + track, /api/baseline-orders the same handler without it).
+async function nextConversion(sink, endpoint) {
   const appDir = fileURLToPath(new URL('../../apps/example-next/', import.meta.url));
   const port = 3900 + Math.floor(Math.random() * 90);
   const child = spawn(
     process.execPath,
-    [`${appDir}node_modules/next/dist/bin/next`, 'start', '-p', String(port), '-H', '127.0.0.1'],
+    ['--require', reporter, `${appDir}node_modules/next/dist/bin/next`, 'start', '-p', String(port), '-H', '127.0.0.1'],
     {
       cwd: appDir,
       env: {
         ...process.env,
         NEXT_TELEMETRY_DISABLED: '1',
-        CHATGPT_ADS_PIXEL_ID: 'px',
-        CHATGPT_ADS_API_KEY: 'sk',
-        CHATGPT_ADS_ENDPOINT: sandbox.endpoint,
-        CHATGPT_ADS_PIXEL_SCRIPT: sandbox.pixelScriptUrl,
+        CHATGPT_ADS_PIXEL_ID: 'px_bench',
+        CHATGPT_ADS_API_KEY: 'sk_bench',
+        CHATGPT_ADS_ENDPOINT: endpoint,
+        CHATGPT_ADS_PIXEL_SCRIPT: `http://127.0.0.1:${sink.port}/sdk/oaiq.min.js`,
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     },
   );
   const base = `http://127.0.0.1:${port}`;
@@ -41,83 +132,66 @@ async function nextRow(sandbox, rounds, seconds) {
     if (i > 300) throw new Error('next start did not come up (build apps/example-next first)');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const samples = { baseline: [], integrated: [] };
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? ['baseline', 'integrated'] : ['integrated', 'baseline'];
-    for (const mode of order) {
-      const result = await autocannon({
-        url: `${base}/api/${mode === 'baseline' ? 'baseline-orders' : 'orders'}`,
-        method: 'POST',
-        connections: 50,
-        duration: seconds,
-        headers: { cookie: 'demo_consent=granted; __oppref=gAAAAB-bench', 'user-agent': 'autocannon' },
-      });
-      if (result.non2xx > 0 || result.errors > 0)
-        throw new Error(`Next ${mode}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      samples[mode].push({ rps: result.requests.average, p99: result.latency.p99 });
-    }
-  }
-  child.kill('SIGTERM');
-  const baseRps = median(samples.baseline.map((s) => s.rps));
-  const intRps = median(samples.integrated.map((s) => s.rps));
-  return {
-    adapter: 'Next.js 16 (route handler)',
-    'baseline req/s': Math.round(baseRps),
-    'integrated req/s': Math.round(intRps),
-    'ratio (≥ 0.95)': Number((intRps / baseRps).toFixed(3)),
-    'baseline p99 ms': median(samples.baseline.map((s) => s.p99)),
-    'integrated p99 ms': median(samples.integrated.map((s) => s.p99)),
-  };
+  await fetch(`http://127.0.0.1:${sink.port}/reset`, { method: 'POST' });
+  // The app's consent answer is its own demo_consent cookie.
+  const request = { method: 'POST', cookie: 'demo_consent=granted; __oppref=gAAAAB-bench' };
+  const result = await compare('Next.js', {
+    baseline: { child, url: `${base}/api/baseline-orders` },
+    integrated: { child, url: `${base}/api/orders` },
+  }, request);
+  const sinkEvents = await sinkCount(sink);
+  await stopChild(child);
+  return { result, sinkEvents };
 }
 
-export async function run() {
-  heading('Request-path overhead (autocannon, 50 connections, alternating rounds)');
-  const rounds = smoke ? 1 : 3;
-  const seconds = smoke ? 1 : 5;
-  const sandbox = await startSandbox({ port: 0, maxStored: 10_000 });
+export async function run({ pipelineUs } = {}) {
+  heading(`Request-path overhead (autocannon, ${connections} connections, ${rounds} alternating round(s) of ${seconds} s per mode, medians)`);
+  const sink = await startChild(sinkScript, []);
+  const endpoint = `http://127.0.0.1:${sink.port}/v1/events`;
+  const perEvent = pipelineUs ?? (await coreMicrosPerEvent());
   const rows = [];
-  for (const [name, script] of ADAPTERS) {
-    const path = fileURLToPath(new URL(script, import.meta.url));
-    const servers = {
-      baseline: await startChild(path, ['baseline', sandbox.endpoint]),
-      integrated: await startChild(path, ['integrated', sandbox.endpoint]),
-    };
-    const samples = { baseline: [], integrated: [] };
-    for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? ['baseline', 'integrated'] : ['integrated', 'baseline'];
-      for (const mode of order) {
-        const result = await autocannon({
-          url: `http://127.0.0.1:${servers[mode].port}/product?utm_source=chatgpt&oppref=gAAAAB-bench`,
-          connections: 50,
-          duration: seconds,
-          headers: { cookie: '__oaiq_consent=true', 'user-agent': 'autocannon' },
-        });
-        if (result.non2xx > 0 || result.errors > 0)
-          throw new Error(`${name} ${mode}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-        samples[mode].push({ rps: result.requests.average, p99: result.latency.p99 });
-      }
+  const raw = [];
+  for (const scenario of ['pageview', 'conversion']) {
+    for (const [framework, script] of FRAMEWORKS) {
+      const path = fileURLToPath(new URL(script, import.meta.url));
+      const start = (mode) => startChild(path, [mode, scenario, endpoint], {}, { cpu: true });
+      const servers = { baseline: await start('baseline'), integrated: await start('integrated') };
+      await fetch(`http://127.0.0.1:${sink.port}/reset`, { method: 'POST' });
+      const targets = Object.fromEntries(
+        Object.entries(servers).map(([mode, s]) => [
+          mode,
+          { child: s.child, url: `http://127.0.0.1:${s.port}${SCENARIOS[scenario].path}` },
+        ]),
+      );
+      const result = await compare(`${framework} ${scenario}`, targets, SCENARIOS[scenario]);
+      const sinkEvents = await sinkCount(sink);
+      await stopChild(servers.baseline.child);
+      await stopChild(servers.integrated.child);
+      if (scenario === 'conversion' && sinkEvents === 0) throw new Error(`${framework}: no event reached the sink`);
+      rows.push(
+        row(framework, scenario, result, scenario === 'conversion' ? { pipelineUs: perEvent, sinkEvents } : {}),
+      );
+      raw.push({ framework, scenario, ...result });
     }
-    await stopChild(servers.baseline.child);
-    await stopChild(servers.integrated.child);
-    const baseRps = median(samples.baseline.map((s) => s.rps));
-    const intRps = median(samples.integrated.map((s) => s.rps));
-    rows.push({
-      adapter: name,
-      'baseline req/s': Math.round(baseRps),
-      'integrated req/s': Math.round(intRps),
-      'ratio (≥ 0.95)': Number((intRps / baseRps).toFixed(3)),
-      'baseline p99 ms': median(samples.baseline.map((s) => s.p99)),
-      'integrated p99 ms': median(samples.integrated.map((s) => s.p99)),
-    });
+    if (scenario === 'conversion') {
+      const next = await nextConversion(sink, endpoint);
+      rows.push(
+        row('Next.js 16 (route handler, `next start`; no email/phone)', 'conversion', next.result, {
+          pipelineUs: perEvent,
+          sinkEvents: next.sinkEvents,
+          goalRatio: null,
+        }),
+      );
+      raw.push({ framework: 'Next.js 16', scenario, ...next.result });
+    }
   }
-  rows.push(await nextRow(sandbox, rounds, seconds));
-  const delivered = sandbox.events().length;
-  await sandbox.close();
-  console.table(rows);
+  await stopChild(sink.child);
+  table(rows);
   console.log(
-    `(${rounds} round(s) of ${seconds} s per mode; medians; events delivered to the sandbox: ${delivered.toLocaleString('en-US')}+)`,
+    '\n(Next.js page views: apps/example-next has no page pair with and without its proxy, so no row. ' +
+      'Its /api/orders tracks an order without email or phone.)',
   );
-  save('request-path', { rows });
+  save('request-path', { rows, raw, pipelineUs: perEvent });
   return rows;
 }
 

@@ -1,46 +1,39 @@
-// The same route in NestJS (decorators applied by hand, as this file is plain JavaScript).
+// NestJS 12 on Express (decorators applied by hand, as this file is plain JavaScript):
+//   node nest.mjs <baseline|integrated> <pageview|conversion> <endpoint>
 import 'reflect-metadata';
 import { ChatgptAdsModule, ChatgptAdsService } from '@chatgpt-ads/nestjs';
-import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Optional, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { integrated, listening, nextOrder, options, product } from './shared.mjs';
 
-const [mode, endpoint] = process.argv.slice(2);
-
-class ProductController {
+class ShopController {
   constructor(ads) {
     this.ads = ads;
   }
-  async product() {
-    if (this.ads) await this.ads.track({ type: 'contents_viewed', data: { contents: [{ id: 'sku_1' }] } });
-    return { id: 'sku_1', name: 'Hand grinder', price: 8900 };
+  product() {
+    return product;
+  }
+  async order() {
+    const order = nextOrder();
+    if (this.ads) await this.ads.track(order.event);
+    return { id: order.id };
   }
 }
-Controller()(ProductController);
-Get('product')(
-  ProductController.prototype,
-  'product',
-  Object.getOwnPropertyDescriptor(ProductController.prototype, 'product'),
-);
-Inject(ChatgptAdsService)(ProductController, undefined, 0);
-Optional()(ProductController, undefined, 0);
+const method = (name) => Object.getOwnPropertyDescriptor(ShopController.prototype, name);
+Controller()(ShopController);
+Get('product')(ShopController.prototype, 'product', method('product'));
+Post('orders')(ShopController.prototype, 'order', method('order'));
+HttpCode(200)(ShopController.prototype, 'order', method('order'));
+Inject(ChatgptAdsService)(ShopController, undefined, 0);
+Optional()(ShopController, undefined, 0);
 
 class AppModule {}
 const root = {
   module: AppModule,
-  imports:
-    mode === 'integrated'
-      ? [
-          ChatgptAdsModule.forRoot({
-            pixelId: 'px_bench',
-            apiKey: 'sk_bench',
-            endpoint,
-            logger: { warn() {}, error() {} },
-          }),
-        ]
-      : [],
-  controllers: [ProductController],
+  imports: integrated ? [ChatgptAdsModule.forRoot(options)] : [],
+  controllers: [ShopController],
 };
 const app = await NestFactory.create(root, { logger: false });
 await app.listen(0, '127.0.0.1');
-console.log(`listening ${app.getHttpServer().address().port}`);
+listening(app.getHttpServer().address().port);
 process.once('SIGTERM', () => app.close().then(() => process.exit(0)));

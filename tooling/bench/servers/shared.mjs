@@ -1,0 +1,37 @@
+// What every benchmark server shares: its arguments, the client options and the conversion it tracks.
+//   node servers/<framework>.mjs <baseline|integrated> <pageview|conversion> <endpoint>
+// Page view: GET /product (the integration's middleware runs, the route never calls track()).
+// Conversion: POST /orders, one order_created with an email and a phone that change per request.
+const [mode, scenario, endpoint] = process.argv.slice(2);
+if (!['baseline', 'integrated'].includes(mode) || !['pageview', 'conversion'].includes(scenario) || !endpoint)
+  throw new Error('usage: <baseline|integrated> <pageview|conversion> <endpoint>');
+
+export const integrated = mode === 'integrated';
+export const conversion = scenario === 'conversion';
+export const options = {
+  pixelId: 'px_bench',
+  apiKey: 'sk_bench',
+  endpoint,
+  logger: { warn() {}, error() {} },
+};
+export const product = { id: 'sku_1', name: 'Hand grinder', price: 8900 };
+
+let n = 0;
+/** The next order: its id, and the conversion to track for it. Built in the baseline too. */
+export function nextOrder() {
+  n++;
+  const id = `order_${process.pid}_${n}`;
+  return {
+    id,
+    event: {
+      type: 'order_created',
+      id,
+      data: { amount: 8900, currency: 'USD' },
+      user: { email: `buyer${n}@example.com`, phone: `+1 415 555 ${String(n % 10_000).padStart(4, '0')}` },
+    },
+  };
+}
+
+export function listening(port) {
+  process.stdout.write(`listening ${port}\n`);
+}
