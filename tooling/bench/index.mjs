@@ -9,9 +9,10 @@ import { run as track } from './track.mjs';
 
 const started = performance.now();
 console.log(`# chatgpt-ads benchmarks${smoke ? ' (smoke: a few seconds each)' : ''}\n\n${machine()}`);
-await requestPath();
+// The pipeline first: the request-path table prints its µs per event beside the conversion routes.
+const { coreMicrosPerEvent } = await pipeline();
+await requestPath({ pipelineUs: coreMicrosPerEvent });
 await track();
-await pipeline();
 await delivery();
 await backlog();
 await outboxPostgres();

@@ -1,11 +1,9 @@
 // 2. track() cost: the enqueue path a request handler waits for (validate, normalize, hash, queue),
 // with and without identifiers to hash. The endpoint answers at once, in-process.
-import { createHash } from 'node:crypto';
-import { createConversions } from '@chatgpt-ads/core';
+import { createConversions, sha256Hex } from '@chatgpt-ads/core';
 import { Bench } from 'tinybench';
-import { heading, save, smoke } from './lib.mjs';
+import { heading, save, smoke, table } from './lib.mjs';
 
-const nodeHash = (value) => createHash('sha256').update(value).digest('hex');
 const context = {
   consent: 'granted',
   oppref: 'gAAAAB-bench',
@@ -19,8 +17,8 @@ export async function run() {
   const ok = async () => new Response('{}', { status: 200 });
   const clients = {
     plain: createConversions({ pixelId: 'px', apiKey: 'sk', fetch: ok }),
-    node: createConversions({ pixelId: 'px', apiKey: 'sk', fetch: ok, hash: nodeHash }),
-    web: createConversions({ pixelId: 'px', apiKey: 'sk', fetch: ok }),
+    node: createConversions({ pixelId: 'px', apiKey: 'sk', fetch: ok }),
+    web: createConversions({ pixelId: 'px', apiKey: 'sk', fetch: ok, hash: sha256Hex }),
   };
   let n = 0;
   const order = () => ({ type: 'order_created', id: `o${++n}`, data: { amount: 12999, currency: 'USD' } });
@@ -31,10 +29,10 @@ export async function run() {
   const bench = new Bench({ time: smoke ? 200 : 3000, warmupTime: smoke ? 50 : 500 });
   bench
     .add('no identifiers', () => clients.plain.track(order(), context))
-    .add('email + phone, hash: node:crypto (as the adapters do)', () =>
-      clients.node.track(withIds(), context),
-    )
-    .add('email + phone, Web Crypto (core default)', () => clients.web.track(withIds(), context));
+    .add('email + phone, default hash (node:crypto on Node)', () => clients.node.track(withIds(), context))
+    .add('email + phone, hash: sha256Hex (Web Crypto, as on edge runtimes)', () =>
+      clients.web.track(withIds(), context),
+    );
   await bench.run();
   const rows = bench.tasks.map((task) => ({
     case: task.name,
@@ -44,7 +42,7 @@ export async function run() {
     samples: task.result.latency.samplesCount,
   }));
   for (const client of Object.values(clients)) await client.shutdown({ timeoutMs: 5000 });
-  console.table(rows);
+  table(rows);
   save('track', { rows });
   return rows;
 }
