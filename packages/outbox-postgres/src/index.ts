@@ -845,18 +845,17 @@ export class PostgresOutbox implements Outbox {
       let release: () => Promise<void>;
       try {
         await this.migrate();
-        if (this.#connectionString) {
-          const own = new pg.Client({ connectionString: this.#connectionString });
-          client = own;
-          own.on('error', () => {});
-          await own.connect();
-          release = () => own.end();
-        } else {
-          const borrowed = await this.#pool.connect();
-          client = borrowed;
-          borrowed.on('error', () => {});
-          release = async () => borrowed.release(true);
-        }
+        // A connection of its own, never one of the pool's: the client listens for as long as it
+        // runs, and a small pool (one connection held by the app's transaction) must not run dry.
+        const own = new pg.Client(
+          this.#connectionString
+            ? { connectionString: this.#connectionString }
+            : (this.#pool as pg.Pool & { options: pg.ClientConfig }).options,
+        );
+        client = own;
+        own.on('error', () => {});
+        await own.connect();
+        release = () => own.end();
         client.on('notification', () => this.#wake());
         client.on('end', () => this.#lost());
         await client.query(`LISTEN "${this.#channel}"`);

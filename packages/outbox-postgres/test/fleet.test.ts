@@ -93,7 +93,7 @@ describe('core on a shared outbox', () => {
 
 describe('wake-ups', () => {
   onServer(
-    'an idle instance wired to onWake delivers what another instance stored [needs a PostgreSQL server]',
+    'an idle instance delivers what another instance stored, woken by LISTEN/NOTIFY [needs a PostgreSQL server]',
     async () => {
       const idleOutbox = outboxOn({ wakeDelayMs: 10 });
       const idle = createConversions({
@@ -103,10 +103,7 @@ describe('wake-ups', () => {
         outbox: idleOutbox,
         logger: quiet,
       });
-      // The README's recipe.
-      idleOutbox.onWake(() => {
-        if (idle.stats().queued === 0) void idle.flush();
-      });
+      // No wiring: the client subscribes to the outbox's wake-ups itself.
       await idleOutbox.migrate();
       // Another instance stores events and never sends them (it died right after its commits). The
       // first may pass before the LISTEN is in place, so store one more until one is heard.
