@@ -52,7 +52,7 @@ delivered there (a rehearsal into the sandbox never makes the real import skip a
 
 Columns (header names, case-insensitive; spaces, dashes and brackets read as _):
   type (event, event_type)            id (event_id, order_id)         timestamp (time, created_at, timestamp_ms)
-  amount (value, total): decimal      currency                        email, phone: several with "|"
+  amount (value, total): decimal      currency                        email, phone (and every identifier): several with "|"
   external_id, first_name, last_name  city, region (state)            postal_code (zip), country
   ip (ip_address), user_agent         oppref                          action_source, source_url
   custom_event_name, plan_id          consent: "denied"/"false"/"no"/"0" skips the row
