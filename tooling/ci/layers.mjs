@@ -48,11 +48,14 @@ function sourceImports(dir) {
   const found = new Set();
   const walk = (at) => {
     for (const entry of readdirSync(at, { withFileTypes: true })) {
-      if (['node_modules', 'dist', '.next', '.turbo', 'test-output', 'fixture'].includes(entry.name)) continue;
+      if (['node_modules', 'dist', '.next', '.turbo', 'test-output', 'fixture'].includes(entry.name))
+        continue;
       const path = join(at, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (/\.(ts|tsx|mts|mjs|js)$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
-        for (const match of readFileSync(path, 'utf8').matchAll(/from\s+['"](@(?:chatgpt-ads|tooling|apps)\/[^/'"]+)/g))
+        for (const match of readFileSync(path, 'utf8').matchAll(
+          /from\s+['"](@(?:chatgpt-ads|tooling|apps)\/[^/'"]+)/g,
+        ))
           found.add(match[1]);
     }
   };
@@ -91,4 +94,8 @@ if (problems.length > 0) {
 }
 const counts = {};
 for (const layer of layerOf.values()) counts[layer] = (counts[layer] ?? 0) + 1;
-console.log(`layers hold: ${Object.entries(counts).map(([layer, n]) => `${n} ${layer}(s)`).join(', ')}`);
+console.log(
+  `layers hold: ${Object.entries(counts)
+    .map(([layer, n]) => `${n} ${layer}(s)`)
+    .join(', ')}`,
+);

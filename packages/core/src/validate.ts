@@ -1,4 +1,4 @@
-import { isSha256Hex, USER_LIST_FIELDS, USER_SCALAR_FIELDS } from './fields.js';
+import { USER_LIST_FIELDS, USER_SCALAR_FIELDS } from './fields.js';
 import {
   ACTION_SOURCES,
   APP_EVENT_TYPES,

@@ -4,7 +4,6 @@ import {
   adapterClient,
   type ConsentState,
   type Conversions,
-  type ConversionsOptions,
   optionChecks,
   type RequestConversions,
 } from '@chatgpt-ads/core';

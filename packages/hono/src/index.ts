@@ -3,7 +3,6 @@ import {
   adapterClient,
   type ConsentState,
   type Conversions,
-  type ConversionsOptions,
   fromWebRequest,
   optionChecks,
   type RequestConversions,
