@@ -26,7 +26,10 @@ const GOALS = {
   pageview: { ratio: 0.97, cpu: 0.03 },
   conversion: { ratio: 0.85, cpu: null },
 };
-const rounds = smoke ? 1 : 3;
+// Reruns of one part: --rounds=<n> (default 3; 1 in smoke), --scenario=pageview|conversion.
+const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const rounds = Number(flag('rounds') ?? (smoke ? 1 : 3));
+const only = flag('scenario');
 const seconds = smoke ? 1 : 4;
 const warmup = smoke ? 0.5 : 1;
 const connections = 50;
@@ -151,7 +154,7 @@ export async function run({ pipelineUs } = {}) {
   const perEvent = pipelineUs ?? (await coreMicrosPerEvent());
   const rows = [];
   const raw = [];
-  for (const scenario of ['pageview', 'conversion']) {
+  for (const scenario of ['pageview', 'conversion'].filter((s) => !only || s === only)) {
     for (const [framework, script] of FRAMEWORKS) {
       const path = fileURLToPath(new URL(script, import.meta.url));
       const start = (mode) => startChild(path, [mode, scenario, endpoint], {}, { cpu: true });
@@ -191,7 +194,7 @@ export async function run({ pipelineUs } = {}) {
     '\n(Next.js page views: apps/example-next has no page pair with and without its proxy, so no row. ' +
       'Its /api/orders tracks an order without email or phone.)',
   );
-  save('request-path', { rows, raw, pipelineUs: perEvent });
+  save(only ? `request-path-${only}` : 'request-path', { rows, raw, pipelineUs: perEvent, rounds, seconds });
   return rows;
 }
 
