@@ -36,18 +36,25 @@ const connections = 50;
 const sinkScript = fileURLToPath(new URL('./servers/counting-sink.mjs', import.meta.url));
 const reporter = fileURLToPath(new URL('./cpu-report.cjs', import.meta.url));
 
-function load(url, { method, cookie }, duration) {
+function load(url, { method, cookie }, duration, overallRate) {
   return autocannon({
     url,
     method,
     connections,
     duration,
+    ...(overallRate ? { overallRate } : {}),
     headers: { cookie, 'user-agent': 'Mozilla/5.0 (autocannon)' },
   });
 }
 
-/** Alternating rounds of baseline and integrated; medians of req/s and CPU µs per request. */
-async function compare(label, targets, request) {
+/**
+ * Alternating rounds of baseline and integrated at saturation; medians of req/s and CPU µs per
+ * request. With `fixedRate`, then the same rounds at one fixed rate for both (half the slower one's
+ * saturated rate): at saturation a server that answers fewer requests per second also batches fewer
+ * responses per write and per event-loop turn, which raises its CPU per request for reasons not its
+ * own; at an equal rate that effect is gone.
+ */
+async function compare(label, targets, request, { fixedRate = false } = {}) {
   for (const mode of ['baseline', 'integrated']) await load(targets[mode].url, request, warmup);
   const samples = { baseline: [], integrated: [] };
   for (let round = 0; round < rounds; round++) {
@@ -72,7 +79,23 @@ async function compare(label, targets, request) {
     p99: median(samples[mode].map((s) => s.p99)),
     requests: samples[mode].reduce((sum, s) => sum + s.requests, 0),
   });
-  return { baseline: summary('baseline'), integrated: summary('integrated'), samples };
+  const result = { baseline: summary('baseline'), integrated: summary('integrated'), samples };
+  if (!fixedRate) return result;
+  const rate = Math.max(100, Math.round(Math.min(result.baseline.rps, result.integrated.rps) / 2));
+  const atRate = { baseline: [], integrated: [] };
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? ['baseline', 'integrated'] : ['integrated', 'baseline'];
+    for (const mode of order) {
+      const before = await cpuOf(targets[mode].child);
+      const run = await load(targets[mode].url, request, seconds, rate);
+      const cpu = (await cpuOf(targets[mode].child)) - before;
+      if (run.non2xx > 0 || run.errors > 0)
+        throw new Error(`${label} ${mode} at ${rate} req/s: ${run.non2xx} non-2xx, ${run.errors} errors`);
+      atRate[mode].push(cpu / run.requests.total);
+    }
+  }
+  result.fixedRate = { rate, baseline: median(atRate.baseline), integrated: median(atRate.integrated), samples: atRate };
+  return result;
 }
 
 function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = GOALS[scenario].ratio }) {
@@ -96,6 +119,16 @@ function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = 
       : against(`${(cpuShare * 100).toFixed(1)} %`, cpuShare <= cpuGoal),
     'CPU goal': cpuGoal === null ? '—' : `≤ +${cpuGoal * 100} %`,
     'pipeline µs/event': pipelineUs === undefined ? '—' : Number(pipelineUs.toFixed(1)),
+    ...(result.fixedRate
+      ? {
+          'fixed rate req/s': result.fixedRate.rate,
+          'CPU µs/req at fixed rate (baseline / integrated)': `${result.fixedRate.baseline.toFixed(1)} / ${result.fixedRate.integrated.toFixed(1)}`,
+          'CPU added at fixed rate': against(
+            `${(((result.fixedRate.integrated - result.fixedRate.baseline) / result.fixedRate.baseline) * 100).toFixed(1)} %`,
+            result.fixedRate.integrated <= result.fixedRate.baseline * (1 + cpuGoal),
+          ),
+        }
+      : {}),
     'events at sink': sinkEvents ?? '—',
     'baseline p99 ms': b.p99,
     'integrated p99 ms': i.p99,
@@ -166,7 +199,9 @@ export async function run({ pipelineUs } = {}) {
           { child: s.child, url: `http://127.0.0.1:${s.port}${SCENARIOS[scenario].path}` },
         ]),
       );
-      const result = await compare(`${framework} ${scenario}`, targets, SCENARIOS[scenario]);
+      const result = await compare(`${framework} ${scenario}`, targets, SCENARIOS[scenario], {
+        fixedRate: scenario === 'pageview',
+      });
       const sinkEvents = await sinkCount(sink);
       await stopChild(servers.baseline.child);
       await stopChild(servers.integrated.child);
