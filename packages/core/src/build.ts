@@ -375,6 +375,8 @@ function originAndPath(url: string): string {
   }
 }
 
+const NAMED_DATA_KEYS = new Set(['amount', 'currency', 'contents', 'planId']);
+
 /**
  * Converts camelCase data input to the wire's `data` object, `type` derived from the event type.
  *
@@ -384,7 +386,7 @@ function originAndPath(url: string): string {
 export function toWireData(type: EventType, input: DataInput | undefined, warnings: Issue[] = []): WireData {
   const data: WireData = { type: DATA_SHAPE_BY_EVENT[type] };
   if (!input) return data;
-  const { amount, currency, contents, planId, ...rest } = input;
+  const { amount, currency, contents, planId } = input;
   if (amount !== undefined) data.amount = amount;
   if (currency !== undefined)
     data.currency = typeof currency === 'string' ? currency.toUpperCase() : currency;
@@ -394,7 +396,9 @@ export function toWireData(type: EventType, input: DataInput | undefined, warnin
   // Free-form keys belong to custom events; on other shapes validation names them. A value that
   // cannot be written as JSON (BigInt, a cycle, a throwing toJSON) is left out rather than
   // failing the whole conversion.
-  for (const [key, value] of Object.entries(rest)) {
+  for (const key in input) {
+    if (!Object.hasOwn(input, key) || NAMED_DATA_KEYS.has(key)) continue;
+    const value = input[key];
     if (value === undefined) continue;
     if (isJsonSafe(value)) data[key] = value;
     else

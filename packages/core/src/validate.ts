@@ -42,6 +42,7 @@ const EVENT_FIELDS = new Set([
   'data',
 ]);
 const DATA_FIELDS = new Set(['type', 'amount', 'currency', 'contents', 'plan_id']);
+const CONTENT_STRINGS = new Set(['id', 'group_id', 'name', 'content_type']);
 const CONTENT_FIELDS = new Set([
   'id',
   'group_id',
@@ -377,8 +378,8 @@ function checkData(data: unknown, type: EventType | undefined, prefix: string, o
     if (!Array.isArray(data.contents)) {
       out.add(`${path}.contents`, 'contents_not_array', 'data.contents must be an array of items');
     } else {
-      for (const [index, item] of data.contents.entries())
-        checkContent(item, `${path}.contents[${index}]`, out);
+      for (let index = 0; index < data.contents.length; index++)
+        checkContent(data.contents[index], `${path}.contents[${index}]`, out);
     }
   }
 }
@@ -418,10 +419,11 @@ function checkContent(item: unknown, path: string, out: IssueList): void {
     out.add(path, 'not_object', 'a content item must be an object');
     return;
   }
-  for (const [key, value] of Object.entries(item)) {
+  for (const key in item) {
+    if (!Object.hasOwn(item, key)) continue;
     if (!CONTENT_FIELDS.has(key)) {
       out.add(`${path}.${key}`, 'data_field_not_allowed', `${key} is not a content item field`);
-    } else if (['id', 'group_id', 'name', 'content_type'].includes(key) && typeof value !== 'string') {
+    } else if (CONTENT_STRINGS.has(key) && typeof item[key] !== 'string') {
       out.add(`${path}.${key}`, 'not_string', `${key} must be a string`);
     }
   }
