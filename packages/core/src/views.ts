@@ -128,19 +128,26 @@ export function requestViews(
   function forRequest(incoming: IncomingRequest, requestOptions: ForRequestOptions = {}): RequestConversions {
     const reading = readWith(incoming, requestOptions.consent);
     explainCapture(incoming, reading);
-    const eventId = requestOptions.eventId ?? createEventId();
+    // Made on first use: a page view that never tracks nor renders the pixel needs no id.
+    let eventId = requestOptions.eventId;
+    const idOf = () => {
+      eventId ??= createEventId();
+      return eventId;
+    };
     const withEventId = <T extends { id?: string }>(event: T | undefined) =>
-      event ? { event: { ...event, id: event.id ?? eventId } } : {};
+      event ? { event: { ...event, id: event.id ?? idOf() } } : {};
     return {
       context: reading.context,
       consent: reading.consent,
       setCookies: reading.setCookies,
-      eventId,
+      get eventId() {
+        return idOf();
+      },
       // The view's own defaulting runs inside track's guarantee too: any input gets a status.
       track: async (input, trackOptions) => {
         let withId: ConversionInput;
         try {
-          withId = { ...input, id: input?.id ?? eventId };
+          withId = { ...input, id: input?.id ?? idOf() };
         } catch {
           withId = input;
         }

@@ -7,7 +7,7 @@ import {
   optionChecks,
   type RequestConversions,
 } from '@chatgpt-ads/core';
-import { fromNodeRequest } from '@chatgpt-ads/core/node';
+import { appendSetCookies, fromNodeRequest } from '@chatgpt-ads/core/node';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
@@ -73,7 +73,8 @@ export function chatgptAds(options: ChatgptAdsOptions = {}): ChatgptAdsMiddlewar
       nonce: () => nonceOf(req, res),
       ...withConsent(options?.consentFromRequest?.(req)),
     });
-    for (const cookie of ads.setCookies) res.append('Set-Cookie', cookie);
+    // Straight to Node's header list: Express's res.append copies arrays through res.set on every call.
+    appendSetCookies(res, ads.setCookies);
     req.chatgptAds = ads;
     next();
   };
@@ -134,6 +135,10 @@ function defaultNonce(_req: Request, res: Response): string | undefined {
 // Express's own `trust proxy` setting decides whether the connection's forwarded headers count
 // (req.protocol and req.ip already follow it; the forwarded host is read under the same rule).
 function trustsProxy(req: Request): boolean {
+  // Forwarded headers are all trust decides about: without them, no need to ask Express.
+  const { headers } = req;
+  if (!headers['x-forwarded-host'] && !headers['x-forwarded-proto'] && !headers['x-forwarded-for'])
+    return false;
   const trust = req.app.get('trust proxy fn') as
     | ((address: string | undefined, hop: number) => boolean)
     | undefined;

@@ -92,8 +92,12 @@ export function chatgptAds(options: ChatgptAdsOptions = {}): ChatgptAdsMiddlewar
       ...(consent ? { consent } : {}),
     });
     c.set('chatgptAds', ads);
+    // Set before the handler runs, so @hono/node-server keeps its light response path; Hono
+    // carries these headers into whatever response the handler returns.
+    for (const cookie of ads.setCookies) c.header('set-cookie', cookie, { append: true });
     await next();
-    appendSetCookies(c, ads.setCookies);
+    // A response Hono could not add them to (Response.redirect()'s headers are immutable) gets them now.
+    if (ads.setCookies.length > 0) appendMissingCookies(c, ads.setCookies);
     // A worker may be stopped once the response is out: waitUntil keeps it alive for the send.
     executionContextOf(c)?.waitUntil(conversions.flush().then(() => undefined));
   };
@@ -109,7 +113,9 @@ function clientOf(options: ChatgptAdsOptions): Conversions {
 
 // After next() the response is final. Responses made by Response.redirect() or fetch() have
 // immutable headers: the response is copied (Hono keeps its other headers) before adding cookies.
-function appendSetCookies(c: Context, cookies: readonly string[]): void {
+function appendMissingCookies(c: Context, all: readonly string[]): void {
+  const present = c.res.headers.getSetCookie();
+  const cookies = all.filter((cookie) => !present.includes(cookie));
   if (cookies.length === 0) return;
   try {
     for (const cookie of cookies) c.res.headers.append('set-cookie', cookie);
@@ -120,10 +126,16 @@ function appendSetCookies(c: Context, cookies: readonly string[]): void {
 }
 
 function executionContextOf(c: Context): { waitUntil(promise: Promise<unknown>): void } | undefined {
+  // Hono's getter throws when the runtime passed none (Node, Bun, tests): on every request there.
+  // Without a stack trace the throw is cheap; a page view must not pay for capturing one.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
-    return c.executionCtx; // Hono throws when the runtime passed none (Node, Bun, tests)
+    return c.executionCtx;
   } catch {
     return undefined;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -88,7 +88,7 @@ describe('options', () => {
 });
 
 describe('cookies', () => {
-  it("adds __oppref after the handler's own cookies, whatever kind of response it returns", async () => {
+  it("adds __oppref beside the handler's own cookies, whatever kind of response it returns", async () => {
     const app = new Hono();
     app.use(chatgptAds(clientOptions()));
     app.get('/helper', (c) => {
@@ -103,8 +103,9 @@ describe('cookies', () => {
       const response = await app.request(`${path}?oppref=gAAAAB-mixed`, { headers: GRANTED });
       return { names: response.headers.getSetCookie().map((c) => c.split('=')[0]), response };
     };
-    expect((await names('/helper')).names).toEqual(['session', 'theme', '__oppref']);
-    expect((await names('/own')).names).toEqual(['own', '__oppref']);
+    // Set before the handler runs, so a cookie of the same name the app writes itself comes last and wins.
+    expect((await names('/helper')).names.sort()).toEqual(['__oppref', 'session', 'theme']);
+    expect((await names('/own')).names.sort()).toEqual(['__oppref', 'own']);
     const immutable = await names('/immutable');
     expect(immutable.names).toEqual(['__oppref']);
     expect(immutable.response.status).toBe(302);
