@@ -67,7 +67,7 @@ async function steady() {
     events: sent,
     delivered: counts.distinct,
     'requests / 1,000 events': against(perThousand.toFixed(2), perThousand <= 1.1),
-    'goal': '≤ 1.1',
+    goal: '≤ 1.1',
     'delay p50 ms': percentile(delays, 50),
     'delay p99 ms': percentile(delays, 99),
   };
@@ -135,7 +135,12 @@ async function bulkImport() {
     const toSandbox = await importTo(file, sandbox.endpoint, join(dir, 'sandbox.journal'));
     const received = sandbox.events().length;
     await sandbox.close();
-    results.push({ endpoint: 'sandbox (validates every event, same cores)', ...toSandbox, received, goal: false });
+    results.push({
+      endpoint: 'sandbox (validates every event, same cores)',
+      ...toSandbox,
+      received,
+      goal: false,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -145,8 +150,10 @@ async function bulkImport() {
       endpoint,
       rows,
       sent: summary.sent,
-      'received': received,
-      'rows/s': goal ? against(perSecond.toLocaleString('en-US'), perSecond >= IMPORT_GOAL.rowsPerSecond) : perSecond,
+      received: received,
+      'rows/s': goal
+        ? against(perSecond.toLocaleString('en-US'), perSecond >= IMPORT_GOAL.rowsPerSecond)
+        : perSecond,
       'rows/s goal': goal ? '≥ 100,000' : '—',
       'peak RSS MB': goal ? against(Math.round(peakMb), peakMb <= IMPORT_GOAL.peakMb) : Math.round(peakMb),
       'RSS goal': goal ? '≤ 200' : '—',

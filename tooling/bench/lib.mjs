@@ -70,7 +70,9 @@ export function table(rows) {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]);
   const cell = (value) =>
-    typeof value === 'number' ? value.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(value ?? '—');
+    typeof value === 'number'
+      ? value.toLocaleString('en-US', { maximumFractionDigits: 2 })
+      : String(value ?? '—');
   const numeric = columns.map((column) => rows.some((row) => typeof row[column] === 'number'));
   console.log(`| ${columns.join(' | ')} |`);
   console.log(`| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`);

@@ -101,9 +101,24 @@ export async function run() {
   table(rows);
   const ratio = (a, b) => Number((rate(a) / rate(b)).toFixed(2));
   const ratios = [
-    { ratio: 'core (default hash) / floor', value: ratio(core, floor), goal: '≥ 0.5', met: rate(core) / rate(floor) >= 0.5 },
-    { ratio: "core (default hash) / Meta's SDK", value: ratio(core, meta), goal: '≥ 1.1', met: rate(core) / rate(meta) >= 1.1 },
-    { ratio: "core (Web Crypto) / Meta's SDK", value: ratio(coreWeb, meta), goal: '— (edge runtimes)', met: null },
+    {
+      ratio: 'core (default hash) / floor',
+      value: ratio(core, floor),
+      goal: '≥ 0.5',
+      met: rate(core) / rate(floor) >= 0.5,
+    },
+    {
+      ratio: "core (default hash) / Meta's SDK",
+      value: ratio(core, meta),
+      goal: '≥ 1.1',
+      met: rate(core) / rate(meta) >= 1.1,
+    },
+    {
+      ratio: "core (Web Crypto) / Meta's SDK",
+      value: ratio(coreWeb, meta),
+      goal: '— (edge runtimes)',
+      met: null,
+    },
   ];
   console.log();
   table(

@@ -9,8 +9,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { coreMicrosPerEvent } from './pipeline.mjs';
 import { against, cpuOf, heading, median, save, smoke, startChild, stopChild, table } from './lib.mjs';
+import { coreMicrosPerEvent } from './pipeline.mjs';
 
 const FRAMEWORKS = [
   ['Express 5', 'servers/express.mjs'],
@@ -94,7 +94,12 @@ async function compare(label, targets, request, { fixedRate = false } = {}) {
       atRate[mode].push(cpu / run.requests.total);
     }
   }
-  result.fixedRate = { rate, baseline: median(atRate.baseline), integrated: median(atRate.integrated), samples: atRate };
+  result.fixedRate = {
+    rate,
+    baseline: median(atRate.baseline),
+    integrated: median(atRate.integrated),
+    samples: atRate,
+  };
   return result;
 }
 
@@ -114,9 +119,10 @@ function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = 
     'baseline CPU µs/req': Number(b.cpuUs.toFixed(1)),
     'integrated CPU µs/req': Number(i.cpuUs.toFixed(1)),
     'µs we add': Number(added.toFixed(1)),
-    'CPU added': cpuGoal === null
-      ? `${(cpuShare * 100).toFixed(1)} %`
-      : against(`${(cpuShare * 100).toFixed(1)} %`, cpuShare <= cpuGoal),
+    'CPU added':
+      cpuGoal === null
+        ? `${(cpuShare * 100).toFixed(1)} %`
+        : against(`${(cpuShare * 100).toFixed(1)} %`, cpuShare <= cpuGoal),
     'CPU goal': cpuGoal === null ? '—' : `≤ +${cpuGoal * 100} %`,
     'pipeline µs/event': pipelineUs === undefined ? '—' : Number(pipelineUs.toFixed(1)),
     ...(result.fixedRate
@@ -146,7 +152,16 @@ async function nextConversion(sink, endpoint) {
   const port = 3900 + Math.floor(Math.random() * 90);
   const child = spawn(
     process.execPath,
-    ['--require', reporter, `${appDir}node_modules/next/dist/bin/next`, 'start', '-p', String(port), '-H', '127.0.0.1'],
+    [
+      '--require',
+      reporter,
+      `${appDir}node_modules/next/dist/bin/next`,
+      'start',
+      '-p',
+      String(port),
+      '-H',
+      '127.0.0.1',
+    ],
     {
       cwd: appDir,
       env: {
@@ -171,17 +186,23 @@ async function nextConversion(sink, endpoint) {
   await fetch(`http://127.0.0.1:${sink.port}/reset`, { method: 'POST' });
   // The app's consent answer is its own demo_consent cookie.
   const request = { method: 'POST', cookie: 'demo_consent=granted; __oppref=gAAAAB-bench' };
-  const result = await compare('Next.js', {
-    baseline: { child, url: `${base}/api/baseline-orders` },
-    integrated: { child, url: `${base}/api/orders` },
-  }, request);
+  const result = await compare(
+    'Next.js',
+    {
+      baseline: { child, url: `${base}/api/baseline-orders` },
+      integrated: { child, url: `${base}/api/orders` },
+    },
+    request,
+  );
   const sinkEvents = await sinkCount(sink);
   await stopChild(child);
   return { result, sinkEvents };
 }
 
 export async function run({ pipelineUs } = {}) {
-  heading(`Request-path overhead (autocannon, ${connections} connections, ${rounds} alternating round(s) of ${seconds} s per mode, medians)`);
+  heading(
+    `Request-path overhead (autocannon, ${connections} connections, ${rounds} alternating round(s) of ${seconds} s per mode, medians)`,
+  );
   const sink = await startChild(sinkScript, []);
   const endpoint = `http://127.0.0.1:${sink.port}/v1/events`;
   const perEvent = pipelineUs ?? (await coreMicrosPerEvent());
@@ -205,9 +226,15 @@ export async function run({ pipelineUs } = {}) {
       const sinkEvents = await sinkCount(sink);
       await stopChild(servers.baseline.child);
       await stopChild(servers.integrated.child);
-      if (scenario === 'conversion' && sinkEvents === 0) throw new Error(`${framework}: no event reached the sink`);
+      if (scenario === 'conversion' && sinkEvents === 0)
+        throw new Error(`${framework}: no event reached the sink`);
       rows.push(
-        row(framework, scenario, result, scenario === 'conversion' ? { pipelineUs: perEvent, sinkEvents } : {}),
+        row(
+          framework,
+          scenario,
+          result,
+          scenario === 'conversion' ? { pipelineUs: perEvent, sinkEvents } : {},
+        ),
       );
       raw.push({ framework, scenario, ...result });
     }
