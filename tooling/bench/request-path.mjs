@@ -26,10 +26,12 @@ const GOALS = {
   pageview: { ratio: 0.97, cpu: 0.03 },
   conversion: { ratio: 0.85, cpu: null },
 };
-// Reruns of one part: --rounds=<n> (default 3; 1 in smoke), --scenario=pageview|conversion.
+// Reruns of one part: --rounds=<n> (default 3; 1 in smoke), --scenario=pageview|conversion,
+// --framework=<name> (a part of the row's name, e.g. hono).
 const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const rounds = Number(flag('rounds') ?? (smoke ? 1 : 3));
 const only = flag('scenario');
+const frameworkFilter = flag('framework')?.toLowerCase();
 const seconds = smoke ? 1 : 4;
 const warmup = smoke ? 0.5 : 1;
 const connections = 50;
@@ -209,7 +211,9 @@ export async function run({ pipelineUs } = {}) {
   const rows = [];
   const raw = [];
   for (const scenario of ['pageview', 'conversion'].filter((s) => !only || s === only)) {
-    for (const [framework, script] of FRAMEWORKS) {
+    for (const [framework, script] of FRAMEWORKS.filter(
+      ([name]) => !frameworkFilter || name.toLowerCase().includes(frameworkFilter),
+    )) {
       const path = fileURLToPath(new URL(script, import.meta.url));
       const start = (mode) => startChild(path, [mode, scenario, endpoint], {}, { cpu: true });
       const servers = { baseline: await start('baseline'), integrated: await start('integrated') };
