@@ -109,6 +109,8 @@ function toDecision(
   if (typeof value === 'string') return isConsentState(value) ? { state: value, source } : undefined;
   // A decision object from outside (an app, a resolver) is trusted only with a known state.
   if (typeof value !== 'object' || value === null || !isConsentState(value.state)) return undefined;
+  // A frozen, well-formed decision (the built-in resolvers' own) cannot change under us: kept as it is.
+  if (Object.isFrozen(value) && typeof value.source === 'string') return value;
   return { state: value.state, source: typeof value.source === 'string' ? value.source : source };
 }
 
@@ -156,10 +158,13 @@ export function appDecision(value: unknown): ConsentDecision | undefined {
  * pixelConsentCookie()({ cookie: () => 'false', header: () => undefined }); // { state: 'denied', source: '__oaiq_consent' }
  */
 export function pixelConsentCookie(name = '__oaiq_consent'): ConsentResolver {
+  // Asked on every request: the two answers are made once.
+  const granted = Object.freeze({ state: 'granted', source: name } as const);
+  const denied = Object.freeze({ state: 'denied', source: name } as const);
   return (signals) => {
     const value = signals.cookie(name);
-    if (value === 'true') return { state: 'granted', source: name };
-    if (value === 'false') return { state: 'denied', source: name };
+    if (value === 'true') return granted;
+    if (value === 'false') return denied;
     return undefined;
   };
 }
@@ -171,8 +176,8 @@ export function pixelConsentCookie(name = '__oaiq_consent'): ConsentResolver {
  * globalPrivacyControl()({ cookie: () => undefined, header: () => '1' }); // { state: 'denied', source: 'gpc' }
  */
 export function globalPrivacyControl(): ConsentResolver {
-  return (signals) =>
-    signals.header('sec-gpc')?.trim() === '1' ? { state: 'denied', source: 'gpc' } : undefined;
+  const denied = Object.freeze({ state: 'denied', source: 'gpc' } as const);
+  return (signals) => (signals.header('sec-gpc')?.trim() === '1' ? denied : undefined);
 }
 
 /**

@@ -1,5 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { captureOppref, parseCookieHeader, readOpprefFromUrl, serializeCookie } from './cookies.js';
+import {
+  captureOppref,
+  parseCookieHeader,
+  readCookie,
+  readOpprefFromUrl,
+  serializeCookie,
+} from './cookies.js';
 
 describe('parseCookieHeader', () => {
   it('keeps raw values (no URL-decoding) and the first of repeated names', () => {
@@ -127,6 +134,41 @@ describe('serializeCookie', () => {
   it('writes the given max age', () => {
     expect(serializeCookie('__oppref', 'v', { maxAgeSeconds: 60, secure: true })).toBe(
       '__oppref=v; Path=/; Max-Age=60; SameSite=Lax; Secure',
+    );
+  });
+});
+
+describe('readCookie', () => {
+  it('gives exactly what parseCookieHeader gives, for any header and name', () => {
+    const piece = fc.oneof(
+      fc.constantFrom(
+        '__oppref',
+        '__obref',
+        '__oaiq_consent',
+        'a',
+        '',
+        ' ',
+        '=',
+        ';',
+        '\t',
+        '\u00a0',
+        '\ufeff',
+        '%2B',
+        'Zw==',
+      ),
+      fc.string({ maxLength: 6 }),
+    );
+    const header = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(''));
+    const name = fc.oneof(
+      fc.constantFrom('__oppref', '__obref', '__oaiq_consent', 'a'),
+      fc.string({ maxLength: 4 }),
+    );
+    fc.assert(
+      fc.property(header, name, (text, wanted) => {
+        const expected = wanted ? parseCookieHeader(text).get(wanted) : undefined;
+        expect(readCookie(text, wanted)).toBe(expected);
+      }),
+      { numRuns: 20_000 },
     );
   });
 });

@@ -29,6 +29,49 @@ export function parseCookieHeader(header: string | null | undefined): Map<string
 }
 
 /**
+ * One cookie's raw value from a `Cookie` header, exactly as {@link parseCookieHeader} would give it
+ * (the first of that name, trimmed, never URL-decoded), without splitting the whole header: a page
+ * view asks for three names at most.
+ *
+ * @example
+ * readCookie('a=1; __oppref=oppref%2Babc', '__oppref'); // 'oppref%2Babc'
+ */
+export function readCookie(header: string | null | undefined, name: string): string | undefined {
+  if (!header || !name) return undefined;
+  let at = 0;
+  for (;;) {
+    const end = header.indexOf(';', at);
+    const stop = end === -1 ? header.length : end;
+    let start = at;
+    while (start < stop && isTrimmed(header.charCodeAt(start))) start++;
+    if (header.startsWith(name, start)) {
+      let next = start + name.length;
+      while (next < stop && isTrimmed(header.charCodeAt(next))) next++;
+      if (next < stop && header.charCodeAt(next) === 61 /* = */) return header.slice(next + 1, stop).trim();
+    }
+    if (end === -1) return undefined;
+    at = end + 1;
+  }
+}
+
+// The characters String.prototype.trim removes (WhiteSpace and LineTerminator).
+function isTrimmed(code: number): boolean {
+  return (
+    (code >= 9 && code <= 13) ||
+    code === 32 ||
+    code === 160 ||
+    code === 5760 ||
+    (code >= 8192 && code <= 8202) ||
+    code === 8232 ||
+    code === 8233 ||
+    code === 8239 ||
+    code === 8287 ||
+    code === 12288 ||
+    code === 65279
+  );
+}
+
+/**
  * Attributes of a cookie written by this library.
  *
  * @example
@@ -144,32 +187,34 @@ export function captureOppref(
 ): OpprefCapture {
   const url = typeof request.url === 'string' ? request.url : request.url.href;
   const cookieHeader = 'headers' in request ? request.headers.get('cookie') : request.cookieHeader;
-  return captureFromCookies(url, parseCookieHeader(cookieHeader), options);
+  return captureFromCookies(url, (name) => readCookie(cookieHeader, name), options);
 }
 
 /**
- * {@link captureOppref} with the `Cookie` header already parsed: every request is read once, and
- * the consent resolvers and the click id share the parse.
+ * {@link captureOppref} with the request's cookies read through `cookie(name)`, the reader the
+ * consent resolvers use too.
  *
  * @example
- * captureFromCookies('https://shop.example/?oppref=x', parseCookieHeader(header), { consent: 'granted' });
+ * captureFromCookies('https://shop.example/?oppref=x', (name) => readCookie(header, name), { consent: 'granted' });
  */
 export function captureFromCookies(
   url: string,
-  cookies: ReadonlyMap<string, string>,
+  cookie: (name: string) => string | undefined,
   options: CaptureOptions,
 ): OpprefCapture {
   const refused: Issue[] = [];
   const fromUrl = safeRef(readOpprefFromUrl(url), 'oppref', refused);
-  const fromCookie = safeRef(cookies.get(OPPREF_COOKIE), 'oppref', refused);
-  const obref = safeRef(cookies.get(OBREF_COOKIE), 'obref', refused);
+  const storedOppref = cookie(OPPREF_COOKIE);
+  const storedObref = cookie(OBREF_COOKIE);
+  const fromCookie = safeRef(storedOppref, 'oppref', refused);
+  const obref = safeRef(storedObref, 'obref', refused);
   const attributes: CookieAttributes = { secure: options.secure ?? url.startsWith('https:') };
   if (options.domain) attributes.domain = options.domain;
 
   if (options.consent === 'denied') {
     const setCookies: string[] = [];
-    for (const name of [OPPREF_COOKIE, OBREF_COOKIE])
-      if (cookies.has(name)) setCookies.push(expireCookie(name, attributes));
+    if (storedOppref !== undefined) setCookies.push(expireCookie(OPPREF_COOKIE, attributes));
+    if (storedObref !== undefined) setCookies.push(expireCookie(OBREF_COOKIE, attributes));
     return { source: 'none', setCookies, refused };
   }
   if (!consentAllows(options.mode ?? 'opt-in', options.consent)) {

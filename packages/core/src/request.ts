@@ -7,7 +7,7 @@ import {
   defaultConsentResolvers,
   resolveConsent,
 } from './consent.js';
-import { captureFromCookies, parseCookieHeader } from './cookies.js';
+import { captureFromCookies, readCookie } from './cookies.js';
 import type { Issue } from './schema.js';
 
 /**
@@ -86,17 +86,18 @@ export function readRequest(incoming: IncomingRequest, options: RequestOptions =
     }
   };
   const url = typeof incoming.url === 'string' ? incoming.url : '';
-  // Every request pays for this, page views included: the Cookie header is parsed once.
-  const cookies = parseCookieHeader(header('cookie'));
-  const signals: ConsentSignals = { cookie: (name) => cookies.get(name), header };
+  // Every request pays for this, page views included: only the cookies asked for are read.
+  const cookieHeader = header('cookie');
+  const cookie = (name: string) => readCookie(cookieHeader, name);
+  const signals: ConsentSignals = { cookie, header };
   const consent = resolveConsent(signals, options.consent?.resolvers ?? DEFAULT_RESOLVERS);
-  const cookie = options.cookie;
-  const capture = captureFromCookies(url, cookies, {
+  const attributes = options.cookie;
+  const capture = captureFromCookies(url, cookie, {
     consent: consent.state,
     mode: options.consent?.mode ?? 'opt-in',
-    ...(cookie?.domain !== undefined ? { domain: cookie.domain } : {}),
-    ...(cookie?.secure !== undefined ? { secure: cookie.secure } : {}),
-    ...(cookie?.maxAgeSeconds !== undefined ? { maxAgeSeconds: cookie.maxAgeSeconds } : {}),
+    ...(attributes?.domain !== undefined ? { domain: attributes.domain } : {}),
+    ...(attributes?.secure !== undefined ? { secure: attributes.secure } : {}),
+    ...(attributes?.maxAgeSeconds !== undefined ? { maxAgeSeconds: attributes.maxAgeSeconds } : {}),
   });
   const context: RequestContext = { consent };
   if (url) context.sourceUrl = url;
