@@ -31,6 +31,8 @@ export class DeliveryLoop {
   // Sends in flight: close() waits for them, so a process that exits right after shutdown() never
   // leaves a batch half-sent for another process to send again.
   readonly #deliveries = new Set<Promise<void>>();
+  // The claim loop running now, if any: close() waits for it, so no batch is claimed unseen.
+  #claiming: Promise<void> = Promise.resolve();
 
   constructor(settings: ResolvedOptions, ledger: Ledger, report: Reporter) {
     this.#settings = settings;
@@ -80,7 +82,10 @@ export class DeliveryLoop {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    await Promise.allSettled([...this.#deliveries]);
+    // A claim answered after this point is put back, never sent; every send already started is
+    // waited for, including one that started while an earlier one was being waited for.
+    await this.#claiming;
+    while (this.#deliveries.size > 0) await Promise.allSettled([...this.#deliveries]);
   }
 
   #arm(delayMs: number): void {
@@ -97,13 +102,18 @@ export class DeliveryLoop {
     (this.#timer as { unref?: () => void }).unref?.();
   }
 
-  async #pump(): Promise<void> {
-    if (this.#closed) return;
+  #pump(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     if (this.#pumping) {
       this.#pumpAgain = true;
-      return;
+      return Promise.resolve();
     }
     this.#pumping = true;
+    this.#claiming = this.#pumpLoop();
+    return this.#claiming;
+  }
+
+  async #pumpLoop(): Promise<void> {
     try {
       do {
         this.#pumpAgain = false;
@@ -130,6 +140,11 @@ export class DeliveryLoop {
       const wait = this.#pausedUntil - clock.now();
       if (wait > 0) return this.#arm(wait);
       const records = await outbox.claim({ maxEvents: batch.maxEvents, maxBytes: batch.maxBytes });
+      if (this.#closed) {
+        // Closed while the claim was out: the batch goes back at once, for this or another process.
+        if (records.length > 0) await outbox.release(records);
+        return;
+      }
       if (records.length === 0) {
         this.#drainRequested = false;
         return;

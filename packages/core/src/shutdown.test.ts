@@ -13,6 +13,47 @@ function quiet() {
 }
 
 describe('shutdown()', () => {
+  it('puts back a batch whose claim was answered after shutdown began, and never sends it', async () => {
+    let requests = 0;
+    const fetch = async () => {
+      requests++;
+      return new Response('{}', { status: 200 });
+    };
+    const outbox = new MemoryOutbox();
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const claim = outbox.claim.bind(outbox);
+    let claimed = 0;
+    outbox.claim = async (limits) => {
+      await gate; // a slow database
+      const records = await claim(limits);
+      claimed += records.length;
+      return records;
+    };
+    const { logger } = quiet();
+    const conversions = createConversions({
+      pixelId: 'px',
+      apiKey: 'sk',
+      endpoint: 'http://127.0.0.1:9/v1/events',
+      fetch,
+      logger,
+      outbox,
+      batch: { maxEvents: 1 },
+    });
+    expect((await conversions.track({ type: 'lead_created', id: 'late_claim' }, context)).status).toBe(
+      'queued',
+    );
+    const stopped = conversions.shutdown({ timeoutMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // shutdown's deadline has passed
+    open();
+    await stopped;
+    expect(claimed).toBe(1);
+    expect(requests).toBe(0);
+    expect(await outbox.size()).toBe(1); // back in the outbox, for the next process
+  });
+
   it('returns only after the batch in flight is answered, and claims nothing after it', async () => {
     const order: string[] = [];
     let answer: () => void = () => undefined;

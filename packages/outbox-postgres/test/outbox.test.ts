@@ -382,13 +382,21 @@ describe('across processes', () => {
         ),
       );
       const reports = outputs.map(
-        ({ stdout }) => JSON.parse(stdout.trim().split('\n').at(-1)!) as { delivered: string[] },
+        ({ stdout }) =>
+          JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+            delivered: string[];
+            stats: { retried: number };
+          },
       );
       const events = env.sandbox.events();
-      expect(events).toHaveLength(1200);
-      expect(new Set(events.map((e) => e.event.id)).size).toBe(1200);
-      expect(events.filter((e) => e.duplicateOf !== undefined)).toEqual([]);
-      expect(reports.flatMap((r) => r.delivered).sort()).toEqual(events.map((e) => e.event.id).sort());
+      const ids = [...new Set(events.map((e) => e.event.id))].sort();
+      expect(ids).toHaveLength(1200);
+      // Each event is delivered (acknowledged) by exactly one sender: no two live senders share a claim.
+      expect(reports.flatMap((r) => r.delivered).sort()).toEqual(ids);
+      // A copy beyond the first can only come from a send that timed out on a starved machine and was
+      // retried with the same bytes (OpenAI keeps the first); never from a second claim.
+      const copies = events.filter((e) => e.duplicateOf !== undefined).length;
+      expect(copies).toBeLessThanOrEqual(reports.reduce((sum, r) => sum + r.stats.retried, 0));
       expect(reports.filter((r) => r.delivered.length > 0).length).toBeGreaterThan(1);
       expect(await outboxOn().size()).toBe(0);
     },
