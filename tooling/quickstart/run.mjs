@@ -355,6 +355,9 @@ try {
   await runBlock(docs, 'packages-core-README-md-1.js', (events) =>
     events.some((e) => e.event.id === 'order_1001'),
   );
+  // The other core blocks are modules (a request handler, a consent configuration) or print what
+  // they find (the wire validator): each must load and run from the tarballs without an error.
+  for (const block of [2, 3, 4]) await runBlock(docs, `packages-core-README-md-${block}.js`, () => true);
   await runBlock(docs, 'packages-sandbox-README-md-1.js', () => true);
   await runBlock(docs, 'packages-outbox-sqlite-README-md-1.js', (events) =>
     events.some((e) => e.event.id === 'lead_42'),

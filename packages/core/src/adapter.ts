@@ -32,7 +32,8 @@ export type AdapterOptions<Own extends object = object> = (
  * the adapter made is the adapter's to shut down.
  *
  * @example
- * const { conversions } = adapterClient(options, { nonce: optionChecks.function }, process.env);
+ * // env: the runtime's environment variables (Node's, a worker's bindings)
+ * const { conversions } = adapterClient(options, { nonce: optionChecks.function }, env);
  */
 export function adapterClient(
   options: object | undefined,

@@ -141,7 +141,7 @@ export class DeliveryLoop {
       if (wait > 0) return this.#arm(wait);
       const records = await outbox.claim({ maxEvents: batch.maxEvents, maxBytes: batch.maxBytes });
       if (this.#closed) {
-        // Closed while the claim was out: the batch goes back at once, for this or another process.
+        // Closed while the claim was out: the batch goes back at once, for whichever instance claims next.
         if (records.length > 0) await outbox.release(records);
         return;
       }

@@ -28,8 +28,8 @@ type NodeCrypto = {
 };
 
 /**
- * The runtime's own synchronous SHA-256 where it has one (Node, Bun and Deno offer `node:crypto`
- * through `process.getBuiltinModule`), else `undefined`. Web Crypto's digest is a round trip through
+ * The runtime's own synchronous SHA-256 where it has one (Node, Bun and Deno hand out `node:crypto`
+ * through their global `getBuiltinModule`), else `undefined`. Web Crypto's digest is a round trip through
  * a thread pool (tens of µs on Node); this one is about a microsecond. Reached through the global
  * object at run time, so this source imports nothing from Node and runs unchanged on edge runtimes.
  *

@@ -68,7 +68,7 @@ export class Ledger {
   #leasedBytes = 0;
   #halted: HaltInfo | undefined;
 
-  /** An event stored in the outbox by this process. */
+  /** An event this client stored in the outbox. */
   accept(record: Settled): void {
     this.#counters.accepted++;
     this.#counters.queued++;
