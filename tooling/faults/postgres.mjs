@@ -92,12 +92,13 @@ export function postgresScenarios({ quick, runClient, tallyCounts, sandbox, wait
         // Every request takes 300 ms, so the killed sender is almost surely holding a batch in flight.
         sandbox.setFaults([{ latencyMs: 300, times: 'always' }]);
         const clients = fleet(this.name, 'pgkill', t, { announceSends: true });
-        await clients[0].until('started');
+        await Promise.all(clients.map((c) => c.until('started')));
         await wait((seconds * 1000) / 2);
-        // Killed the moment its next batch leaves: the batch is leased to it and in flight.
-        await clients[0].next('sending');
-        clients[0].child.kill('SIGKILL');
-        await clients[0].exited;
+        // Whichever sender's batch leaves next is killed that moment, so the batch is leased to it and in
+        // flight. Waiting on one chosen sender was a race: the others could claim every row before it did.
+        const victim = await Promise.any(clients.map((c) => c.next('sending').then(() => c)));
+        victim.child.kill('SIGKILL');
+        await victim.exited;
         const restart = runClient(`${this.name} (restart)`, {
           prefix: 'pgkill_after',
           rate: 0,
