@@ -586,6 +586,19 @@ describe('forRequest', () => {
     });
   });
 
+  it('keeps track, pixel and the event id working when taken off the view', async () => {
+    const endpoint = fakeEndpoint();
+    const { conversions } = client(endpoint);
+    const { track, pixel, pixelCode, eventId } = conversions.forRequest(
+      landing({ cookie: '__oaiq_consent=true' }),
+    );
+    expect(await track({ type: 'lead_created' })).toMatchObject({ status: 'queued', id: eventId });
+    expect(pixel({ type: 'lead_created' })).toContain(`"event_id":"${eventId}"`);
+    expect(pixelCode({ type: 'lead_created' })).toContain(`"event_id":"${eventId}"`);
+    await conversions.flush();
+    expect(endpoint.requests[0]?.envelope.events[0]).toMatchObject({ id: eventId, oppref: 'gAAAAB-req' });
+  });
+
   it('lets the app answer consent first and keeps a given event id', async () => {
     const { conversions } = client(fakeEndpoint());
     const denied = conversions.forRequest(landing({ cookie: '__oaiq_consent=true; __oppref=old' }), {
