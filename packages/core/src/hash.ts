@@ -25,6 +25,8 @@ export async function sha256Hex(value: string): Promise<string> {
 
 type NodeCrypto = {
   createHash(algorithm: 'sha256'): { update(value: string, encoding: 'utf8'): { digest(as: 'hex'): string } };
+  /** One-shot, no Hash object: Node 20.12+ and 21.7+ (strings are hashed as UTF-8). */
+  hash?(algorithm: 'sha256', value: string, as: 'hex'): string;
 };
 
 /**
@@ -45,6 +47,9 @@ export function runtimeSha256(): ((value: string) => string) | undefined {
   try {
     const crypto = global.process?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
     if (typeof crypto?.createHash !== 'function') return undefined;
+    // The one-shot form takes about half the time of a Hash object per identifier.
+    const { hash } = crypto;
+    if (typeof hash === 'function') return (value) => hash('sha256', value, 'hex');
     return (value) => crypto.createHash('sha256').update(value, 'utf8').digest('hex');
   } catch {
     return undefined; // a runtime that forbids it keeps Web Crypto

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildEvent, type ConversionInput } from '../src/build.js';
 import { createConversions } from '../src/client.js';
-import { sha256Hex } from '../src/hash.js';
+import { runtimeSha256, sha256Hex } from '../src/hash.js';
 import { EVENT_TYPES } from '../src/schema.js';
 import { validateEnvelope, validateEvent } from '../src/validate.js';
 import { fakeEndpoint } from './fake-endpoint.js';
@@ -137,6 +137,18 @@ describe('properties (1,000 cases each)', () => {
         const digest = await sha256Hex(value);
         expect(digest).toMatch(/^[0-9a-f]{64}$/);
         expect(digest).toBe(createHash('sha256').update(value, 'utf8').digest('hex'));
+      }),
+      RUNS,
+    );
+  });
+
+  it("the runtime's one-shot hash equals a node:crypto Hash for any string, lone surrogates included", () => {
+    const hash = runtimeSha256();
+    expect(hash).toBeTypeOf('function');
+    const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: anyUnit })), (value) => {
+        expect(hash!(value)).toBe(createHash('sha256').update(value, 'utf8').digest('hex'));
       }),
       RUNS,
     );
