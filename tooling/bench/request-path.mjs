@@ -88,9 +88,13 @@ async function compare(label, targets, request, { fixedRate = false } = {}) {
   const result = { baseline: summary('baseline'), integrated: summary('integrated'), samples };
   if (!fixedRate) return result;
   const rate = Math.max(100, Math.round(Math.min(result.baseline.rps, result.integrated.rps) / 2));
-  const atRate = { baseline: [], integrated: [] };
+  // With an `empty` target (the framework plus one middleware that does nothing) it joins the rotation:
+  // what any middleware costs there is the framework's, the rest is ours.
+  const modes = Object.keys(targets);
+  if (targets.empty) await load(targets.empty.url, request, warmup);
+  const atRate = Object.fromEntries(modes.map((mode) => [mode, []]));
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? ['baseline', 'integrated'] : ['integrated', 'baseline'];
+    const order = modes.map((_, index) => modes[(index + round) % modes.length]);
     for (const mode of order) {
       const before = await cpuOf(targets[mode].child);
       const run = await load(targets[mode].url, request, seconds, rate);
@@ -104,6 +108,7 @@ async function compare(label, targets, request, { fixedRate = false } = {}) {
     rate,
     baseline: median(atRate.baseline),
     integrated: median(atRate.integrated),
+    ...(atRate.empty ? { empty: median(atRate.empty) } : {}),
     samples: atRate,
   };
   return result;
@@ -140,6 +145,16 @@ function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = 
             `${(((result.fixedRate.integrated - result.fixedRate.baseline) / result.fixedRate.baseline) * 100).toFixed(1)} %`,
             result.fixedRate.integrated <= result.fixedRate.baseline * (1 + cpuGoal),
           ),
+          ...(result.fixedRate.empty === undefined
+            ? {}
+            : {
+                'µs an empty middleware costs (framework)': Number(
+                  (result.fixedRate.empty - result.fixedRate.baseline).toFixed(1),
+                ),
+                'µs ours beyond it': Number(
+                  (result.fixedRate.integrated - result.fixedRate.empty).toFixed(1),
+                ),
+              }),
         }
       : {}),
     'events at sink': sinkEvents ?? '—',
@@ -222,7 +237,11 @@ export async function run({ pipelineUs } = {}) {
       const path = fileURLToPath(new URL(script, import.meta.url));
       const route = scenario === 'conversion' ? 'conversion' : 'pageview';
       const start = (mode) => startChild(path, [mode, route, endpoint], {}, { cpu: true });
-      const servers = { baseline: await start('baseline'), integrated: await start('integrated') };
+      const servers = {
+        baseline: await start('baseline'),
+        integrated: await start('integrated'),
+        ...(scenario === 'conversion' ? {} : { empty: await start('empty') }),
+      };
       await fetch(`http://127.0.0.1:${sink.port}/reset`, { method: 'POST' });
       const targets = Object.fromEntries(
         Object.entries(servers).map(([mode, s]) => [
@@ -234,8 +253,7 @@ export async function run({ pipelineUs } = {}) {
         fixedRate: scenario !== 'conversion',
       });
       const sinkEvents = await sinkCount(sink);
-      await stopChild(servers.baseline.child);
-      await stopChild(servers.integrated.child);
+      for (const server of Object.values(servers)) await stopChild(server.child);
       if (scenario === 'conversion' && sinkEvents === 0)
         throw new Error(`${framework}: no event reached the sink`);
       rows.push(

@@ -1,10 +1,11 @@
-// Express 5: node express.mjs <baseline|integrated> <pageview|conversion> <endpoint>
+// Express 5: node express.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
 import { chatgptAds } from '@chatgpt-ads/express';
 import express from 'express';
-import { integrated, listening, nextOrder, options, product } from './shared.mjs';
+import { empty, integrated, listening, nextOrder, options, product } from './shared.mjs';
 
 const app = express();
 if (integrated) app.use(chatgptAds(options));
+if (empty) app.use((_req, _res, next) => next());
 app.get('/product', (_req, res) => {
   res.json(product);
 });

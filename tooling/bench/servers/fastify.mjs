@@ -1,10 +1,11 @@
-// Fastify 5: node fastify.mjs <baseline|integrated> <pageview|conversion> <endpoint>
+// Fastify 5: node fastify.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
 import { chatgptAds } from '@chatgpt-ads/fastify';
 import Fastify from 'fastify';
-import { integrated, listening, nextOrder, options, product } from './shared.mjs';
+import { empty, integrated, listening, nextOrder, options, product } from './shared.mjs';
 
 const app = Fastify();
 if (integrated) await app.register(chatgptAds, options);
+if (empty) app.addHook('onRequest', (_request, _reply, done) => done());
 app.get('/product', async () => product);
 app.post('/orders', async (request) => {
   const order = nextOrder();

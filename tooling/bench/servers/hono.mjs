@@ -1,12 +1,16 @@
-// Hono on @hono/node-server: node hono.mjs <baseline|integrated> <pageview|conversion> <endpoint>
+// Hono on @hono/node-server: node hono.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
 import { chatgptAds } from '@chatgpt-ads/hono';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { integrated, listening, nextOrder, options, product } from './shared.mjs';
+import { empty, integrated, listening, nextOrder, options, product } from './shared.mjs';
 
 const app = new Hono();
 const ads = integrated ? chatgptAds(options) : undefined;
 if (ads) app.use(ads);
+if (empty)
+  app.use(async (_c, next) => {
+    await next();
+  });
 app.get('/product', (c) => c.json(product));
 app.post('/orders', async (c) => {
   const order = nextOrder();

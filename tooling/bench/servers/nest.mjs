@@ -1,10 +1,10 @@
 // NestJS 12 on Express (decorators applied by hand, as this file is plain JavaScript):
-//   node nest.mjs <baseline|integrated> <pageview|conversion> <endpoint>
+//   node nest.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
 import 'reflect-metadata';
 import { ChatgptAdsModule, ChatgptAdsService } from '@chatgpt-ads/nestjs';
 import { Controller, Get, HttpCode, Inject, Optional, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { integrated, listening, nextOrder, options, product } from './shared.mjs';
+import { empty, integrated, listening, nextOrder, options, product } from './shared.mjs';
 
 class ShopController {
   constructor(ads) {
@@ -27,7 +27,11 @@ HttpCode(200)(ShopController.prototype, 'order', method('order'));
 Inject(ChatgptAdsService)(ShopController, undefined, 0);
 Optional()(ShopController, undefined, 0);
 
-class AppModule {}
+class AppModule {
+  configure(consumer) {
+    if (empty) consumer.apply((_req, _res, next) => next()).forRoutes('{*splat}');
+  }
+}
 const root = {
   module: AppModule,
   imports: integrated ? [ChatgptAdsModule.forRoot(options)] : [],

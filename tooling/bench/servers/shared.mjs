@@ -1,12 +1,19 @@
 // What every benchmark server shares: its arguments, the client options and the conversion it tracks.
-//   node servers/<framework>.mjs <baseline|integrated> <pageview|conversion> <endpoint>
+//   node servers/<framework>.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
 // Page view: GET /product (the integration's middleware runs, the route never calls track()).
 // Conversion: POST /orders, one order_created with an email and a phone that change per request.
+// empty: the bare framework with one middleware that does nothing, which is what any middleware
+// costs before it does anything (the framework's price, not ours).
 const [mode, scenario, endpoint] = process.argv.slice(2);
-if (!['baseline', 'integrated'].includes(mode) || !['pageview', 'conversion'].includes(scenario) || !endpoint)
-  throw new Error('usage: <baseline|integrated> <pageview|conversion> <endpoint>');
+if (
+  !['baseline', 'empty', 'integrated'].includes(mode) ||
+  !['pageview', 'conversion'].includes(scenario) ||
+  !endpoint
+)
+  throw new Error('usage: <baseline|empty|integrated> <pageview|conversion> <endpoint>');
 
 export const integrated = mode === 'integrated';
+export const empty = mode === 'empty';
 export const conversion = scenario === 'conversion';
 export const options = {
   pixelId: 'px_bench',
