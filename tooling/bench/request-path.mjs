@@ -141,10 +141,16 @@ function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = 
       ? {
           'fixed rate req/s': result.fixedRate.rate,
           'CPU µs/req at fixed rate (baseline / integrated)': `${result.fixedRate.baseline.toFixed(1)} / ${result.fixedRate.integrated.toFixed(1)}`,
-          'CPU added at fixed rate': against(
-            `${(((result.fixedRate.integrated - result.fixedRate.baseline) / result.fixedRate.baseline) * 100).toFixed(1)} %`,
-            result.fixedRate.integrated <= result.fixedRate.baseline * (1 + cpuGoal),
+          'µs we add at fixed rate': Number(
+            (result.fixedRate.integrated - result.fixedRate.baseline).toFixed(1),
           ),
+          'CPU added at fixed rate':
+            cpuGoal === null
+              ? `${(((result.fixedRate.integrated - result.fixedRate.baseline) / result.fixedRate.baseline) * 100).toFixed(1)} %`
+              : against(
+                  `${(((result.fixedRate.integrated - result.fixedRate.baseline) / result.fixedRate.baseline) * 100).toFixed(1)} %`,
+                  result.fixedRate.integrated <= result.fixedRate.baseline * (1 + cpuGoal),
+                ),
           ...(result.fixedRate.empty === undefined
             ? {}
             : {
@@ -249,8 +255,9 @@ export async function run({ pipelineUs } = {}) {
           { child: s.child, url: `http://127.0.0.1:${s.port}${SCENARIOS[scenario].path}` },
         ]),
       );
+      // Conversions too: at saturation a slower server batches fewer writes per turn (see compare).
       const result = await compare(`${framework} ${scenario}`, targets, SCENARIOS[scenario], {
-        fixedRate: scenario !== 'conversion',
+        fixedRate: true,
       });
       const sinkEvents = await sinkCount(sink);
       for (const server of Object.values(servers)) await stopChild(server.child);

@@ -21,5 +21,8 @@ describe('utf8Length', () => {
     );
     for (const text of ['', 'a', 'é', '€', '😀', '\ud800', '\udc00', '\ud800a', 'a\udfff\ud83d\ude00'])
       expect(utf8Length(text), JSON.stringify(text)).toBe(encoder.encode(text).length);
+    // Past the first buffer, and past the largest one kept (a string then gets a buffer of its own).
+    for (const text of ['€'.repeat(2_000), `${'😀'.repeat(12_000)}\ud800`, 'a'.repeat(30_000), 'é'.repeat(5)])
+      expect(utf8Length(text)).toBe(encoder.encode(text).length);
   });
 });

@@ -45,28 +45,27 @@ export function dedupKey(
   return JSON.stringify([pixelId, name, event.id]);
 }
 
+const encoder = new TextEncoder();
+// At most three bytes per UTF-16 unit, so a string of up to a third of this always fits. Bodies are
+// a few hundred bytes; the buffer grows to a cap and larger strings get one of their own.
+const SCRATCH_CAP = 64 * 1024;
+let scratch = new Uint8Array(4096);
+
 /**
- * The UTF-8 size of a string without encoding it (an event body is measured on every track).
+ * The UTF-8 size of a string, as `TextEncoder` would write it (a lone surrogate as U+FFFD, 3 bytes).
+ * An event body is measured on every track: encoding into a reused buffer is several times faster
+ * than counting code units in JavaScript.
  *
  * @example
  * utf8Length('é'); // 2
  */
 export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (code < 0x80) continue;
-    if (code < 0x800) bytes += 1;
-    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
-      const next = text.charCodeAt(index + 1);
-      // A surrogate pair is one 4-byte character; a lone surrogate is written as U+FFFD (3 bytes).
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 2;
-        index++;
-      } else bytes += 2;
-    } else bytes += 2;
+  const needed = text.length * 3;
+  if (needed > scratch.length) {
+    if (needed > SCRATCH_CAP) return encoder.encodeInto(text, new Uint8Array(needed)).written;
+    scratch = new Uint8Array(SCRATCH_CAP);
   }
-  return bytes;
+  return encoder.encodeInto(text, scratch).written;
 }
 
 /**
