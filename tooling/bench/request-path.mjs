@@ -88,8 +88,8 @@ async function compare(label, targets, request, { fixedRate = false } = {}) {
   const result = { baseline: summary('baseline'), integrated: summary('integrated'), samples };
   if (!fixedRate) return result;
   const rate = Math.max(100, Math.round(Math.min(result.baseline.rps, result.integrated.rps) / 2));
-  // With an `empty` target (the framework plus one middleware that does nothing) it joins the rotation:
-  // what any middleware costs there is the framework's, the rest is ours.
+  // With an `empty` target (the framework plus one middleware that only writes a landing's cookie by
+  // hand) it joins the rotation: what that costs there is the framework's, the rest is ours.
   const modes = Object.keys(targets);
   if (targets.empty) await load(targets.empty.url, request, warmup);
   const atRate = Object.fromEntries(modes.map((mode) => [mode, []]));
@@ -154,7 +154,7 @@ function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = 
           ...(result.fixedRate.empty === undefined
             ? {}
             : {
-                'µs an empty middleware costs (framework)': Number(
+                'µs a hand-written middleware costs (framework)': Number(
                   (result.fixedRate.empty - result.fixedRate.baseline).toFixed(1),
                 ),
                 'µs ours beyond it': Number(

@@ -1,11 +1,15 @@
 // Express 5: node express.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
 import { chatgptAds } from '@chatgpt-ads/express';
 import express from 'express';
-import { empty, integrated, listening, nextOrder, options, product } from './shared.mjs';
+import { empty, HAND_COOKIE, integrated, lands, listening, nextOrder, options, product } from './shared.mjs';
 
 const app = express();
 if (integrated) app.use(chatgptAds(options));
-if (empty) app.use((_req, _res, next) => next());
+if (empty)
+  app.use((req, res, next) => {
+    if (lands(req.url)) res.setHeader('set-cookie', HAND_COOKIE);
+    next();
+  });
 app.get('/product', (_req, res) => {
   res.json(product);
 });

@@ -1,11 +1,15 @@
 // Fastify 5: node fastify.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
 import { chatgptAds } from '@chatgpt-ads/fastify';
 import Fastify from 'fastify';
-import { empty, integrated, listening, nextOrder, options, product } from './shared.mjs';
+import { empty, HAND_COOKIE, integrated, lands, listening, nextOrder, options, product } from './shared.mjs';
 
 const app = Fastify();
 if (integrated) await app.register(chatgptAds, options);
-if (empty) app.addHook('onRequest', (_request, _reply, done) => done());
+if (empty)
+  app.addHook('onRequest', (request, reply, done) => {
+    if (lands(request.url)) reply.header('set-cookie', HAND_COOKIE);
+    done();
+  });
 app.get('/product', async () => product);
 app.post('/orders', async (request) => {
   const order = nextOrder();

@@ -2,13 +2,14 @@
 import { chatgptAds } from '@chatgpt-ads/hono';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { empty, integrated, listening, nextOrder, options, product } from './shared.mjs';
+import { empty, HAND_COOKIE, integrated, lands, listening, nextOrder, options, product } from './shared.mjs';
 
 const app = new Hono();
 const ads = integrated ? chatgptAds(options) : undefined;
 if (ads) app.use(ads);
 if (empty)
-  app.use(async (_c, next) => {
+  app.use(async (c, next) => {
+    if (lands(c.req.url)) c.header('set-cookie', HAND_COOKIE, { append: true });
     await next();
   });
 app.get('/product', (c) => c.json(product));

@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { ChatgptAdsModule, ChatgptAdsService } from '@chatgpt-ads/nestjs';
 import { Controller, Get, HttpCode, Inject, Optional, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { empty, integrated, listening, nextOrder, options, product } from './shared.mjs';
+import { empty, HAND_COOKIE, integrated, lands, listening, nextOrder, options, product } from './shared.mjs';
 
 class ShopController {
   constructor(ads) {
@@ -29,7 +29,13 @@ Optional()(ShopController, undefined, 0);
 
 class AppModule {
   configure(consumer) {
-    if (empty) consumer.apply((_req, _res, next) => next()).forRoutes('{*splat}');
+    if (empty)
+      consumer
+        .apply((req, res, next) => {
+          if (lands(req.url)) res.setHeader('set-cookie', HAND_COOKIE);
+          next();
+        })
+        .forRoutes('{*splat}');
   }
 }
 const root = {

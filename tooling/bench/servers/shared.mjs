@@ -2,8 +2,8 @@
 //   node servers/<framework>.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
 // Page view: GET /product (the integration's middleware runs, the route never calls track()).
 // Conversion: POST /orders, one order_created with an email and a phone that change per request.
-// empty: the bare framework with one middleware that does nothing, which is what any middleware
-// costs before it does anything (the framework's price, not ours).
+// empty: the bare framework with one middleware that only writes a landing's Set-Cookie by hand
+// (what any middleware and that header cost there: the framework's price, not ours).
 const [mode, scenario, endpoint] = process.argv.slice(2);
 if (
   !['baseline', 'empty', 'integrated'].includes(mode) ||
@@ -14,6 +14,10 @@ if (
 
 export const integrated = mode === 'integrated';
 export const empty = mode === 'empty';
+/** The cookie our middleware writes on a landing with `oppref=gAAAAB-bench`, for the hand-written one. */
+export const HAND_COOKIE = '__oppref=gAAAAB-bench; Path=/; Max-Age=2592000; SameSite=Lax';
+/** Whether a request is a landing the hand-written middleware writes the cookie for. */
+export const lands = (url) => url.includes('oppref=');
 export const conversion = scenario === 'conversion';
 export const options = {
   pixelId: 'px_bench',
