@@ -32,6 +32,8 @@ export function proxy(request: NextRequest) {
   requestHeaders.set('content-security-policy', csp);
   const response = NextResponse.next({ request: { headers: requestHeaders } });
   response.headers.set('content-security-policy', csp);
+  // The benchmark's page-view baseline: the same proxy, nonce and CSP, without the capture.
+  if (request.nextUrl.pathname === '/product-baseline') return response;
   return capture.apply(request, response);
 }
 

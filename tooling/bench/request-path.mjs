@@ -173,9 +173,29 @@ async function sinkCount(sink) {
   return (await (await fetch(`http://127.0.0.1:${sink.port}/count`)).json()).events;
 }
 
-// Next.js: the built example app under `next start`; only a conversion pair exists there
-// (/api/orders with withConversions + track, /api/baseline-orders the same handler without it).
-async function nextConversion(sink, endpoint) {
+// Next.js: the built example app under `next start`. Conversion: /api/orders (withConversions +
+// track) against /api/baseline-orders (the same handler without it). Page views: /product through
+// the app's proxy with its oppref capture against /product-baseline (the same proxy, nonce and CSP,
+// without the capture). The app's consent answer is its own demo_consent cookie.
+const NEXT_PAIRS = {
+  pageview: {
+    baseline: '/product-baseline?oppref=gAAAAB-bench',
+    integrated: '/product?oppref=gAAAAB-bench',
+    request: { method: 'GET', cookie: 'demo_consent=granted' },
+  },
+  returning: {
+    baseline: '/product-baseline',
+    integrated: '/product',
+    request: { method: 'GET', cookie: 'demo_consent=granted; __oppref=gAAAAB-bench' },
+  },
+  conversion: {
+    baseline: '/api/baseline-orders',
+    integrated: '/api/orders',
+    request: { method: 'POST', cookie: 'demo_consent=granted; __oppref=gAAAAB-bench' },
+  },
+};
+
+async function nextRow(sink, endpoint, scenario) {
   const appDir = fileURLToPath(new URL('../../apps/example-next/', import.meta.url));
   const port = 3900 + Math.floor(Math.random() * 90);
   const child = spawn(
@@ -204,23 +224,23 @@ async function nextConversion(sink, endpoint) {
     },
   );
   const base = `http://127.0.0.1:${port}`;
+  const pair = NEXT_PAIRS[scenario];
   for (let i = 0; ; i++) {
     try {
-      if ((await fetch(`${base}/api/baseline-orders`, { method: 'POST' })).ok) break;
+      if ((await fetch(`${base}${pair.baseline}`, { method: pair.request.method })).ok) break;
     } catch {}
     if (i > 300) throw new Error('next start did not come up (build apps/example-next first)');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await fetch(`http://127.0.0.1:${sink.port}/reset`, { method: 'POST' });
-  // The app's consent answer is its own demo_consent cookie.
-  const request = { method: 'POST', cookie: 'demo_consent=granted; __oppref=gAAAAB-bench' };
   const result = await compare(
-    'Next.js',
+    `Next.js ${scenario}`,
     {
-      baseline: { child, url: `${base}/api/baseline-orders` },
-      integrated: { child, url: `${base}/api/orders` },
+      baseline: { child, url: `${base}${pair.baseline}` },
+      integrated: { child, url: `${base}${pair.integrated}` },
     },
-    request,
+    pair.request,
+    { fixedRate: scenario !== 'conversion' },
   );
   const sinkEvents = await sinkCount(sink);
   await stopChild(child);
@@ -273,14 +293,18 @@ export async function run({ pipelineUs } = {}) {
       );
       raw.push({ framework, scenario, ...result });
     }
-    if (scenario === 'conversion') {
-      const next = await nextConversion(sink, endpoint);
+    if (!frameworkFilter || 'next.js'.includes(frameworkFilter)) {
+      const next = await nextRow(sink, endpoint, scenario);
+      const conversion = scenario === 'conversion';
       rows.push(
-        row('Next.js 16 (route handler, `next start`; no email/phone)', 'conversion', next.result, {
-          pipelineUs: perEvent,
-          sinkEvents: next.sinkEvents,
-          goalRatio: null,
-        }),
+        row(
+          conversion
+            ? 'Next.js 16 (route handler, `next start`; no email/phone)'
+            : 'Next.js 16 (proxy, `next start`)',
+          scenario,
+          next.result,
+          conversion ? { pipelineUs: perEvent, sinkEvents: next.sinkEvents, goalRatio: null } : {},
+        ),
       );
       raw.push({ framework: 'Next.js 16', scenario, ...next.result });
     }
@@ -288,8 +312,8 @@ export async function run({ pipelineUs } = {}) {
   await stopChild(sink.child);
   table(rows);
   console.log(
-    '\n(Next.js page views: apps/example-next has no page pair with and without its proxy, so no row. ' +
-      'Its /api/orders tracks an order without email or phone.)',
+    '\n(Next.js: one `next start` server serves both sides; its page views compare /product with and without ' +
+      "the proxy's capture. Its /api/orders tracks an order without email or phone.)",
   );
   save(only ? `request-path-${only}` : 'request-path', { rows, raw, pipelineUs: perEvent, rounds, seconds });
   return rows;

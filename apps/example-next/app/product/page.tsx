@@ -1,0 +1,3 @@
+import { ProductPage } from '../../lib/product-page';
+
+export default ProductPage;
