@@ -4,7 +4,10 @@
 // README's quick start is pasted verbatim, compiled with `tsc --strict` and run against the
 // sandbox (itself from its tarball). With the pixel's consent cookie one conversion arrives with
 // the landing's oppref; without it nothing arrives and the log says why. Any `workspace:` leak,
-// file missing from `files`, wrong export condition or peer range fails here.
+// file missing from `files`, wrong export condition or peer range fails here. Every README and
+// docs/ block is compiled in one more fresh project; the core README's blocks are run and checked
+// for what they do (core-readme-check.ts), and the CLI README's commands run with the packed
+// binary against the sandbox it starts (cli-readme.mjs).
 import { execFileSync, spawn } from 'node:child_process';
 import {
   existsSync,
@@ -20,12 +23,19 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { checkCliReadme } from './cli-readme.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'chatgpt-ads-quickstart-'));
 const tarballs = join(work, 'tarballs');
 const OPPREF = 'gAAAAB-Zm9vYmFy_x-1Zw==';
 let failures = 0;
+
+// What the core check (core-readme-check.ts) needs from blocks that do not export it themselves.
+const CHECKED_EXPORTS = {
+  'packages-core-README-md-2.ts': 'export { conversions };',
+  'packages-core-README-md-3.ts': 'export { oneTrust };',
+};
 
 function run(command, args, cwd) {
   execFileSync(command, args, {
@@ -345,12 +355,25 @@ try {
       .filter((code) => !/^\/\/ [\w./-]+\.(?:tsx?|mjs)\n/.test(code));
     blocks.forEach((code, index) => {
       const name = `${file.replace(/[^A-Za-z0-9]+/g, '-')}-${index + 1}.ts`;
-      // `export {}` makes each block its own module, as it is in the user's project.
-      writeFileSync(join(docs, name), `${code}\nexport {};\n`);
+      // `export {}` makes each block its own module, as it is in the user's project; a block the
+      // core check below drives also hands it what the block made.
+      writeFileSync(join(docs, name), `${code}\n${CHECKED_EXPORTS[name] ?? 'export {};'}\n`);
     });
     counts.push(`${file}: ${blocks.length}`);
   }
+  // The core README's blocks are also checked for what they do (core-readme-check.ts), with the
+  // consent cookies made by the CMPs' own formats.
+  writeFileSync(
+    join(docs, 'core-readme-check.ts'),
+    readFileSync(join(root, 'tooling/quickstart/core-readme-check.ts')),
+  );
+  writeFileSync(
+    join(docs, 'consent-fixtures.ts'),
+    readFileSync(join(root, 'tooling/consent-fixtures/index.ts')),
+  );
   run('npx', ['tsc', '-p', '.'], docs);
+  execFileSync(process.execPath, [join('dist', 'core-readme-check.js')], { cwd: docs, stdio: 'inherit' });
+  await checkCliReadme(root, docs, freePort);
   // The blocks that are whole programs also run, against a sandbox from its tarball.
   await runBlock(docs, 'packages-core-README-md-1.js', (events) =>
     events.some((e) => e.event.id === 'order_1001'),
