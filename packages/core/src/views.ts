@@ -144,7 +144,8 @@ interface ViewShared {
 // One per request, page views included: a class with its methods on the prototype costs a page view
 // one small object, where an object of closures cost five more and outlived the young generation
 // often enough for V8 to allocate them in the old one (measured: tooling/bench, returning page views).
-// The methods are bound on first read, so `const { track } = view` keeps working.
+// `track`, `pixel` and `pixelCode` are made when read (a page view reads none), so
+// `const { track } = view` keeps working.
 class RequestView implements RequestConversions {
   readonly context: RequestContext;
   readonly consent: ConsentDecision;
