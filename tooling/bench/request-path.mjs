@@ -1,7 +1,8 @@
-// 1. Request-path overhead per adapter, in two scenarios, each against the same framework route
-// without the integration, in alternating rounds within one run (autocannon on loopback):
-//   - page view: GET /product?oppref=… with the pixel's consent cookie; the middleware captures the
-//     click id and reads consent, the route never calls track();
+// 1. Request-path overhead per adapter, each scenario against the same framework route without the
+// integration, in alternating rounds within one run (autocannon on loopback):
+//   - page views (the middleware runs, the route never calls track()): a landing (GET
+//     /product?oppref=…, the click id stored in a cookie), a returning ad visitor (the click id
+//     already in its cookie) and a visitor with no click id at all (most of a site's traffic);
 //   - conversion: POST /orders, one track() of an order with an email and a phone per request.
 // Beside req/s, the server's own CPU µs per request (process.cpuUsage() over the measured window,
 // read over IPC so no request of ours is counted, divided by the requests autocannon completed):
@@ -23,14 +24,17 @@ const SCENARIOS = {
   pageview: { path: '/product?oppref=gAAAAB-bench', method: 'GET', cookie: '__oaiq_consent=true' },
   // Every later page of that visit: the click id is already in its cookie, nothing to write.
   returning: { path: '/product', method: 'GET', cookie: '__oaiq_consent=true; __oppref=gAAAAB-bench' },
+  // A visitor who did not come from an ad, most of a site's traffic: no click id anywhere.
+  visitor: { path: '/product', method: 'GET', cookie: '__oaiq_consent=true; theme=dark' },
   conversion: { path: '/orders', method: 'POST', cookie: '__oaiq_consent=true; __oppref=gAAAAB-bench' },
 };
 const GOALS = {
   pageview: { ratio: 0.97, cpu: 0.03 },
   returning: { ratio: 0.97, cpu: 0.03 },
+  visitor: { ratio: 0.97, cpu: 0.03 },
   conversion: { ratio: 0.85, cpu: null },
 };
-// Reruns of one part: --rounds=<n> (default 3; 1 in smoke), --scenario=pageview|returning|conversion,
+// Reruns of one part: --rounds=<n> (default 3; 1 in smoke), --scenario=pageview|returning|visitor|conversion,
 // --framework=<name> (a part of the row's name, e.g. hono).
 const flag = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const rounds = Number(flag('rounds') ?? (smoke ? 1 : 3));
@@ -123,7 +127,11 @@ function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = 
   return {
     framework,
     scenario:
-      { pageview: 'page view (landing)', returning: 'page view (returning)' }[scenario] ?? 'conversion',
+      {
+        pageview: 'page view (landing)',
+        returning: 'page view (returning)',
+        visitor: 'page view (no click id)',
+      }[scenario] ?? 'conversion',
     'baseline req/s': Math.round(b.rps),
     'integrated req/s': Math.round(i.rps),
     'req/s ratio': goalRatio === null ? ratio.toFixed(3) : against(ratio.toFixed(3), ratio >= goalRatio),
@@ -182,6 +190,11 @@ const NEXT_PAIRS = {
     baseline: '/product-baseline',
     integrated: '/product',
     request: { method: 'GET', cookie: 'demo_consent=granted; __oppref=gAAAAB-bench' },
+  },
+  visitor: {
+    baseline: '/product-baseline',
+    integrated: '/product',
+    request: { method: 'GET', cookie: 'demo_consent=granted; theme=dark' },
   },
   conversion: {
     baseline: '/api/baseline-orders',
@@ -251,7 +264,7 @@ export async function run({ pipelineUs } = {}) {
   const perEvent = pipelineUs ?? (await coreMicrosPerEvent());
   const rows = [];
   const raw = [];
-  for (const scenario of ['pageview', 'returning', 'conversion'].filter((s) => !only || s === only)) {
+  for (const scenario of ['pageview', 'returning', 'visitor', 'conversion'].filter((s) => !only || s === only)) {
     for (const [framework, script] of FRAMEWORKS.filter(
       ([name]) => !frameworkFilter || name.toLowerCase().includes(frameworkFilter),
     )) {

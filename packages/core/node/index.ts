@@ -29,30 +29,88 @@ export const nodeSha256: (value: string) => string =
 export type NodeRequest = IncomingMessage & { ip?: string; protocol?: string; originalUrl?: string };
 
 /**
+ * Options of {@link fromNodeRequest}. Each may be a function, asked only when the request is read
+ * (most page views never are: no click id in the URL or the cookies).
+ *
+ * @example
+ * const options: NodeRequestOptions = { trustProxy: () => request.ips.length > 1, ip: () => request.ip };
+ */
+export interface NodeRequestOptions {
+  /** Whether the connection comes from your own proxy, so its forwarded headers count. Default false. */
+  trustProxy?: boolean | (() => boolean);
+  /** The client's address as the framework resolved it; default `req.ip`, then the socket's. */
+  ip?: () => string | undefined;
+}
+
+/**
  * Adapts a Node request to core's {@link IncomingRequest}. The page URL is the one the visitor
  * saw: the framework's protocol (or the socket's), the Host header, or the first
  * `X-Forwarded-Host` / `X-Forwarded-Proto` / `X-Forwarded-For` value when `trustProxy` says the
- * connection comes from your own proxy (forwarded headers from anyone else are ignored).
+ * connection comes from your own proxy (forwarded headers from anyone else are ignored). The URL
+ * and the address are worked out when first read.
  *
  * @example
  * import { fromNodeRequest } from '@chatgpt-ads/core/node';
  * const visit = conversions.forRequest(fromNodeRequest(req, { trustProxy: false }));
  */
-export function fromNodeRequest(req: NodeRequest, options: { trustProxy?: boolean } = {}): IncomingRequest {
-  const header = (name: string): string | undefined => {
-    const value = req.headers[name];
+export function fromNodeRequest(req: NodeRequest, options: NodeRequestOptions = {}): IncomingRequest {
+  return new NodeIncoming(req, options);
+}
+
+// A class with getters, not an object of computed values: a framework's `protocol` and `ip` are
+// getters that apply its proxy rules on every read, and a page view with nothing to read pays none.
+class NodeIncoming implements IncomingRequest {
+  readonly #req: NodeRequest;
+  readonly #options: NodeRequestOptions;
+  #trusted: boolean | undefined;
+  #url: string | undefined;
+  #ip: { value: string | undefined } | undefined;
+
+  constructor(req: NodeRequest, options: NodeRequestOptions) {
+    this.#req = req;
+    this.#options = options;
+  }
+
+  // A field, not a method: readers may take it off the object (`const { header } = incoming`).
+  readonly header = (name: string): string | undefined => {
+    const value = this.#req.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   };
-  const trustProxy = options.trustProxy === true;
-  const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-  const protocol = req.protocol ?? (encrypted ? 'https' : 'http');
-  const forwardedFor = trustProxy ? header('x-forwarded-for')?.split(',')[0]?.trim() || undefined : undefined;
-  const ip = req.ip ?? forwardedFor ?? req.socket?.remoteAddress;
-  return {
-    url: pageUrl({ path: req.originalUrl ?? req.url ?? '/', header, protocol, trustProxy }),
-    header,
-    ...(ip ? { ip } : {}),
-  };
+
+  get url(): string {
+    if (this.#url === undefined) {
+      const req = this.#req;
+      const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+      this.#url = pageUrl({
+        path: req.originalUrl ?? req.url ?? '/',
+        header: this.header,
+        protocol: req.protocol ?? (encrypted ? 'https' : 'http'),
+        // Forwarded host or proto are all trust decides about here: without them, no need to ask.
+        trustProxy:
+          (req.headers['x-forwarded-host'] !== undefined || req.headers['x-forwarded-proto'] !== undefined) &&
+          this.#trustsProxy(),
+      });
+    }
+    return this.#url;
+  }
+
+  get ip(): string | undefined {
+    if (this.#ip === undefined) {
+      const given = this.#options.ip?.() ?? this.#req.ip;
+      const forwardedFor =
+        given || !this.#trustsProxy()
+          ? undefined
+          : this.header('x-forwarded-for')?.split(',')[0]?.trim() || undefined;
+      this.#ip = { value: given || forwardedFor || this.#req.socket?.remoteAddress };
+    }
+    return this.#ip.value;
+  }
+
+  #trustsProxy(): boolean {
+    const { trustProxy } = this.#options;
+    this.#trusted ??= (typeof trustProxy === 'function' ? trustProxy() : trustProxy) === true;
+    return this.#trusted;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type ConversionInput, createEventId } from './build.js';
 import type { ResolvedOptions } from './config.js';
 import { appDecision, type ConsentDecision, type ConsentState, consentAllows } from './consent.js';
-import { readOpprefFromUrl } from './cookies.js';
+import { OBREF_COOKIE, OPPREF_COOKIE, readOpprefFromUrl } from './cookies.js';
 import type { Intake, TrackOptions, TrackResult } from './intake.js';
 import { type PixelOptions, renderPixel, renderPixelCode } from './pixel.js';
 import type { Reporter } from './report.js';
@@ -108,29 +108,31 @@ export function requestViews(
     };
   }
 
-  function readWith(incoming: IncomingRequest, answer?: ConsentState): RequestReading {
+  // The whole reading (consent, click id, context), made when a view first needs it.
+  function read(incoming: IncomingRequest, answer?: ConsentState): RequestReading {
     const decided = appDecision(answer);
-    if (decided?.source === 'app:invalid')
-      report.explain(
-        'app-consent-invalid',
-        "the app's consent answer is not 'granted', 'denied' or 'unknown'; read as a denial",
-      );
     const { resolvers } = settings;
-    return readRequest(incoming, {
+    const reading = readRequest(incoming, {
       consent: {
         mode,
         resolvers: decided && decided.state !== 'unknown' ? [() => decided, ...resolvers] : resolvers,
       },
       ...(settings.cookie ? { cookie: settings.cookie } : {}),
     });
+    explainCapture(incoming, reading);
+    return reading;
   }
 
-  const shared: ViewShared = { intake, pixelSettings };
+  const shared: ViewShared = { intake, pixelSettings, read };
 
   function forRequest(incoming: IncomingRequest, requestOptions: ForRequestOptions = {}): RequestConversions {
-    const reading = readWith(incoming, requestOptions.consent);
-    explainCapture(incoming, reading);
-    return new RequestView(shared, reading, requestOptions);
+    // Said now, not when the view is first read: a wrong answer must not wait for a conversion to show.
+    if (requestOptions.consent !== undefined && appDecision(requestOptions.consent)?.source === 'app:invalid')
+      report.explain(
+        'app-consent-invalid',
+        "the app's consent answer is not 'granted', 'denied' or 'unknown'; read as a denial",
+      );
+    return new RequestView(shared, incoming, requestOptions);
   }
 
   return { forRequest, pixel: (options) => renderPixel(pixelSettings(options)) };
@@ -139,29 +141,68 @@ export function requestViews(
 interface ViewShared {
   intake: Pick<Intake, 'track'>;
   pixelSettings(given: Omit<PixelOptions, 'pixelId'>): PixelOptions;
+  read(incoming: IncomingRequest, answer?: ConsentState): RequestReading;
 }
 
-// One per request, page views included: a class with its methods on the prototype costs a page view
-// one small object, where an object of closures cost five more and outlived the young generation
-// often enough for V8 to allocate them in the old one (measured: tooling/bench, returning page views).
-// `track`, `pixel` and `pixelCode` are made when read (a page view reads none), so
-// `const { track } = view` keeps working.
+const NO_COOKIES: readonly string[] = Object.freeze([]);
+
+/**
+ * Whether reading the request could write or expire a cookie, or have something to report: only
+ * when the URL carries `oppref=` or a cookie header names `__oppref` or `__obref` (a superset of what
+ * the reading itself matches). Most page views carry none, and skip the reading altogether.
+ */
+function carriesClickRef(incoming: IncomingRequest): boolean {
+  const url: unknown = incoming.url;
+  if (typeof url === 'string' && url.includes('oppref=')) return true;
+  let cookies: unknown;
+  try {
+    cookies = incoming.header('cookie');
+  } catch {
+    // The reading takes a header getter that throws as no header: nothing to write then either.
+    return false;
+  }
+  return typeof cookies === 'string' && (cookies.includes(OPPREF_COOKIE) || cookies.includes(OBREF_COOKIE));
+}
+
+// One per request, page views included, so a page view pays for as little as it uses: a request with
+// no click id in its URL or cookies is read (consent, context) only if `context` or `consent` is
+// asked for, which a page view never does (measured: tooling/bench, page views). A
+// class with its methods on the prototype costs one small object, where an object of closures cost
+// five more and outlived the young generation often enough for V8 to allocate them in the old one.
+// `track`, `pixel` and `pixelCode` are made when read, so `const { track } = view` keeps working.
 class RequestView implements RequestConversions {
-  readonly context: RequestContext;
-  readonly consent: ConsentDecision;
-  readonly setCookies: readonly string[];
   #shared: ViewShared;
+  #incoming: IncomingRequest;
   #options: ForRequestOptions;
+  #reading: RequestReading | undefined;
   // Made on first use: a page view that never tracks nor renders the pixel needs no id.
   #eventId: string | undefined;
 
-  constructor(shared: ViewShared, reading: RequestReading, options: ForRequestOptions) {
-    this.context = reading.context;
-    this.consent = reading.consent;
-    this.setCookies = reading.setCookies;
+  constructor(shared: ViewShared, incoming: IncomingRequest, options: ForRequestOptions) {
     this.#shared = shared;
+    this.#incoming = incoming;
     this.#options = options;
     this.#eventId = options.eventId;
+    // A click id to store, cookies to expire or a refusal to report: read now, so the cookies reach
+    // the response and the reasons the log. Otherwise the reading waits for a conversion, if any.
+    if (carriesClickRef(incoming)) this.#read();
+  }
+
+  get context(): RequestContext {
+    return this.#read().context;
+  }
+
+  get consent(): ConsentDecision {
+    return this.#read().consent;
+  }
+
+  get setCookies(): readonly string[] {
+    return this.#reading?.setCookies ?? NO_COOKIES;
+  }
+
+  #read(): RequestReading {
+    this.#reading ??= this.#shared.read(this.#incoming, this.#options.consent);
+    return this.#reading;
   }
 
   get eventId(): string {

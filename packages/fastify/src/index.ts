@@ -52,11 +52,15 @@ const plugin: FastifyPluginAsync<ChatgptAdsOptions> = async (fastify, options) =
   fastify.addHook('onRequest', (request, reply, next) => {
     // Forwarded headers count only when Fastify's `trustProxy` trusted the hop they came through:
     // request.ips goes past the socket's address only then (and only when X-Forwarded-For is set).
-    const incoming = fromNodeRequest(request.raw, { trustProxy: (request.ips?.length ?? 0) > 1 });
-    const ads = conversions.forRequest(
-      { ...incoming, ip: request.ip },
-      { nonce: () => nonceOf(request, reply), ...withConsent(options?.consentFromRequest?.(request)) },
-    );
+    // Both are asked only if the request is read: a page view with no click id never is.
+    const incoming = fromNodeRequest(request.raw, {
+      trustProxy: () => (request.ips?.length ?? 0) > 1,
+      ip: () => request.ip,
+    });
+    const ads = conversions.forRequest(incoming, {
+      nonce: () => nonceOf(request, reply),
+      ...withConsent(options?.consentFromRequest?.(request)),
+    });
     // reply.header appends Set-Cookie to the values already set (by the app or @fastify/cookie).
     for (const cookie of ads.setCookies) reply.header('set-cookie', cookie);
     request.chatgptAds = ads;
