@@ -18,6 +18,8 @@ const FRAMEWORKS = [
   ['Fastify 5', 'servers/fastify.mjs'],
   ['Hono 4 (@hono/node-server)', 'servers/hono.mjs'],
   ['NestJS 12', 'servers/nest.mjs'],
+  // The same server with the module's requestStore off: what its AsyncLocalStorage costs on this Node.
+  ['NestJS 12 (requestStore: false)', 'servers/nest.mjs', { NEST_REQUEST_STORE: 'off' }],
 ];
 const SCENARIOS = {
   // A landing from an ad: the click id is in the URL and the response stores it (Set-Cookie).
@@ -264,13 +266,15 @@ export async function run({ pipelineUs } = {}) {
   const perEvent = pipelineUs ?? (await coreMicrosPerEvent());
   const rows = [];
   const raw = [];
-  for (const scenario of ['pageview', 'returning', 'visitor', 'conversion'].filter((s) => !only || s === only)) {
-    for (const [framework, script] of FRAMEWORKS.filter(
+  for (const scenario of ['pageview', 'returning', 'visitor', 'conversion'].filter(
+    (s) => !only || s === only,
+  )) {
+    for (const [framework, script, env = {}] of FRAMEWORKS.filter(
       ([name]) => !frameworkFilter || name.toLowerCase().includes(frameworkFilter),
     )) {
       const path = fileURLToPath(new URL(script, import.meta.url));
       const route = scenario === 'conversion' ? 'conversion' : 'pageview';
-      const start = (mode) => startChild(path, [mode, route, endpoint], {}, { cpu: true });
+      const start = (mode) => startChild(path, [mode, route, endpoint], env, { cpu: true });
       const servers = {
         baseline: await start('baseline'),
         integrated: await start('integrated'),

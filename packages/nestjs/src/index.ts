@@ -56,6 +56,12 @@ export type ChatgptAdsModuleOptions = AdapterOptions<{
   nonce?: (req: Request, res: Response) => string | undefined;
   /** Time `onApplicationShutdown` gives queued conversions. Default 10 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * Keep each request's view in an `AsyncLocalStorage`, so `ChatgptAdsService` finds the request
+   * without `req`. Default true. `false` saves what an active `AsyncLocalStorage` costs every
+   * promise on Node 20 and 22; the service then needs the request (`@Req()`) or a context.
+   */
+  requestStore?: boolean;
 }>;
 
 /**
@@ -105,6 +111,7 @@ export class ChatgptAdsRequestStore extends AsyncLocalStorage<RequestConversions
 export class ChatgptAdsService implements OnApplicationShutdown {
   // Only what the service needs of the options: holding them all would hold the API key.
   private readonly shutdownTimeoutMs: number;
+  private readonly storeOff: boolean;
 
   constructor(
     @Inject(CHATGPT_ADS_CLIENT) readonly conversions: Conversions,
@@ -112,11 +119,12 @@ export class ChatgptAdsService implements OnApplicationShutdown {
     @Inject(MODULE_OPTIONS_TOKEN) options: ChatgptAdsModuleOptions,
   ) {
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+    this.storeOff = options.requestStore === false;
   }
 
   /** The current request's view (`undefined` outside a request). */
   get request(): RequestConversions | undefined {
-    return this.store.getStore();
+    return this.#current('request');
   }
 
   /**
@@ -127,18 +135,34 @@ export class ChatgptAdsService implements OnApplicationShutdown {
     const fromRequest = viewOf(from);
     if (fromRequest) return fromRequest.track(input);
     if (from && !isRequest(from)) return this.conversions.track(input, from as RequestContext);
-    const current = this.store.getStore();
+    let current: RequestConversions | undefined;
+    try {
+      current = this.#current('track(input)');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return current ? current.track(input) : this.conversions.track(input);
   }
 
   /** The current request's event id, for the page's pixel. */
   eventId(): string | undefined {
-    return this.store.getStore()?.eventId;
+    return this.#current('eventId()')?.eventId;
   }
 
   /** The pixel snippet for the current request (empty outside a request). */
   pixel(event?: PixelEventInput): string {
-    return this.store.getStore()?.pixel(event) ?? '';
+    return this.#current('pixel()')?.pixel(event) ?? '';
+  }
+
+  // With the store off the service cannot tell a request from a cron job: it says so instead of
+  // sending a conversion without its click id or rendering a pixel without the server's event id.
+  #current(use: string): RequestConversions | undefined {
+    if (this.storeOff)
+      throw new ConversionsConfigError(
+        `ChatgptAdsService.${use} cannot find the request: requestStore is false. Pass the request ` +
+          "(ads.track(input, req)), use req.chatgptAds or @ConversionId(), or a context outside a request (ads.track(input, { consent: 'granted' }))",
+      );
+    return this.store.getStore();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -168,7 +192,8 @@ export class ChatgptAdsMiddleware implements NestMiddleware {
     });
     appendSetCookies(res, ads.setCookies);
     req.chatgptAds = ads;
-    this.store.run(ads, next);
+    if (this.options.requestStore === false) next();
+    else this.store.run(ads, next);
   }
 }
 
@@ -287,6 +312,7 @@ function clientFrom(options: ChatgptAdsModuleOptions): Conversions {
 const MODULE_RULES = {
   consentFromRequest: optionChecks.function,
   nonce: optionChecks.function,
+  requestStore: optionChecks.boolean,
   shutdownTimeoutMs: (value: unknown, path: string) => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
       throw new ConversionsConfigError(`${path} must be a number of milliseconds (0 or more)`);

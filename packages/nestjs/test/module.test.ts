@@ -175,6 +175,33 @@ describe('@chatgpt-ads/nestjs', () => {
     expect(sandbox.events().map((e) => e.event.id)).toEqual(['worker_2']);
   });
 
+  it('requestStore: false keeps attribution through the request and refuses to guess without one', async () => {
+    const url = await boot(ChatgptAdsModule.forRoot({ ...options(), requestStore: false }));
+    // @TrackConversion passes the request: the landing's click id reaches the event.
+    const landing = await fetch(`${url}/orders/ok?oppref=gAAAAB-store-off`, { method: 'POST' });
+    expect(landing.headers.get('set-cookie')).toMatch(/^__oppref=gAAAAB-store-off;/);
+    // A handler asking the service for the pixel without the request fails loudly, not blank.
+    expect((await fetch(`${url}/orders/thanks`)).status).toBe(500);
+    const service = app!.get(ChatgptAdsService);
+    await expect(service.track({ type: 'lead_created' })).rejects.toThrow(/requestStore is false/);
+    expect(() => service.eventId()).toThrow(/requestStore is false/);
+    expect(
+      await service.track(
+        { type: 'lead_created', id: 'worker_3' },
+        { consent: 'granted', sourceUrl: 'https://s.example/' },
+      ),
+    ).toMatchObject({ status: 'queued' });
+    await app!.close();
+    app = undefined;
+    expect(sandbox.events().map((e) => [e.event.id, e.event.oppref])).toEqual([
+      ['order_ok', 'gAAAAB-store-off'],
+      ['worker_3', undefined],
+    ]);
+    await expect(
+      boot(ChatgptAdsModule.forRoot({ ...options(), requestStore: 'no' as never })),
+    ).rejects.toThrow(/requestStore/);
+  });
+
   it('isGlobal makes the service injectable in modules that do not import it; the token and the class are one instance', async () => {
     await boot(ChatgptAdsModule.forRoot({ ...options(), isGlobal: true }), { imports: [FeatureModule] });
     const feature = app!.get(FeatureService);

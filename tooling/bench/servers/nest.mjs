@@ -1,8 +1,10 @@
 // NestJS 12 on Express (decorators applied by hand, as this file is plain JavaScript):
 //   node nest.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
+// NEST_REQUEST_STORE=off: the module's requestStore is false (the handler passes its request).
+// The handler passes its request either way, so the two differ only by the store.
 import 'reflect-metadata';
 import { ChatgptAdsModule, ChatgptAdsService } from '@chatgpt-ads/nestjs';
-import { Controller, Get, HttpCode, Inject, Optional, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Optional, Post, Req } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { empty, HAND_COOKIE, integrated, lands, listening, nextOrder, options, product } from './shared.mjs';
 
@@ -13,9 +15,9 @@ class ShopController {
   product() {
     return product;
   }
-  async order() {
+  async order(req) {
     const order = nextOrder();
-    if (this.ads) await this.ads.track(order.event);
+    if (this.ads) await this.ads.track(order.event, req);
     return { id: order.id };
   }
 }
@@ -24,6 +26,7 @@ Controller()(ShopController);
 Get('product')(ShopController.prototype, 'product', method('product'));
 Post('orders')(ShopController.prototype, 'order', method('order'));
 HttpCode(200)(ShopController.prototype, 'order', method('order'));
+Req()(ShopController.prototype, 'order', 0);
 Inject(ChatgptAdsService)(ShopController, undefined, 0);
 Optional()(ShopController, undefined, 0);
 
@@ -40,7 +43,14 @@ class AppModule {
 }
 const root = {
   module: AppModule,
-  imports: integrated ? [ChatgptAdsModule.forRoot(options)] : [],
+  imports: integrated
+    ? [
+        ChatgptAdsModule.forRoot({
+          ...options,
+          ...(process.env.NEST_REQUEST_STORE === 'off' ? { requestStore: false } : {}),
+        }),
+      ]
+    : [],
   controllers: [ShopController],
 };
 const app = await NestFactory.create(root, { logger: false });
