@@ -1,18 +1,20 @@
 // 4. Delivery: a steady 2,000 events/s for 30 s through one client into the counting sink (HTTP
 // requests per 1,000 events, delay from track() to the sink), then a bulk import of generated CSV
 // rows through the CLI (`chatgpt-ads import`, 1,000,000 rows; 20,000 in smoke) to the counting sink
+// (in one thread, and with one worker thread per core)
 // and to the sandbox (which validates every event as OpenAI would, on the same cores): rows/s and the
 // CLI's peak RSS (process.resourceUsage().maxRSS, printed by report-rss.cjs as the CLI exits).
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConversions } from '@chatgpt-ads/core';
 import { startSandbox } from '@chatgpt-ads/sandbox';
 import { against, heading, percentile, save, smoke, startChild, stopChild, table } from './lib.mjs';
 
+const cores = availableParallelism();
 const sinkScript = fileURLToPath(new URL('./servers/counting-sink.mjs', import.meta.url));
 const IMPORT_GOAL = { rowsPerSecond: 100_000, peakMb: 200 };
 
@@ -88,7 +90,7 @@ async function writeCsv(rows) {
 }
 
 /** `chatgpt-ads import <file> --json` against `endpoint`: seconds, the summary, peak RSS. */
-async function importTo(file, endpoint, journal) {
+async function importTo(file, endpoint, journal, extra = []) {
   const cli = createRequire(import.meta.url)
     .resolve('@chatgpt-ads/cli/package.json')
     .replace(/package\.json$/, 'dist/cli.js');
@@ -97,7 +99,7 @@ async function importTo(file, endpoint, journal) {
   const { code, stdout, stderr } = await new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--require', reporter, cli, 'import', file, '--journal', journal, '--json'],
+      ['--require', reporter, cli, 'import', file, '--journal', journal, '--json', ...extra],
       {
         env: {
           ...process.env,
@@ -125,11 +127,19 @@ async function bulkImport() {
   const { dir, file } = await writeCsv(rows);
   const results = [];
   try {
-    const sink = await startChild(sinkScript, []);
-    const toSink = await importTo(file, `http://127.0.0.1:${sink.port}/v1/events`, join(dir, 'sink.journal'));
-    const counts = await (await fetch(`http://127.0.0.1:${sink.port}/count`)).json();
-    await stopChild(sink.child);
-    results.push({ endpoint: 'counting sink', ...toSink, received: counts.distinct, goal: true });
+    // The same file to the sink in one thread (the default on fewer than four cores) and through
+    // worker threads (one per core), each with a fresh sink and journal.
+    for (const [label, extra] of [
+      ['counting sink, one thread (--workers 0)', ['--workers', '0']],
+      [`counting sink, ${cores} worker threads (--workers ${cores})`, ['--workers', String(cores)]],
+    ]) {
+      const sink = await startChild(sinkScript, []);
+      const endpoint = `http://127.0.0.1:${sink.port}/v1/events`;
+      const toSink = await importTo(file, endpoint, join(dir, `sink-${extra[1]}.journal`), extra);
+      const counts = await (await fetch(`http://127.0.0.1:${sink.port}/count`)).json();
+      await stopChild(sink.child);
+      results.push({ endpoint: label, ...toSink, received: counts.distinct, goal: true });
+    }
 
     const sandbox = await startSandbox({ port: 0, maxStored: rows + 10_000 });
     const toSandbox = await importTo(file, sandbox.endpoint, join(dir, 'sandbox.journal'));

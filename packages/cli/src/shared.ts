@@ -374,7 +374,7 @@ export const sha256 = nodeSha256;
 /** Client options from the connection settings. Commands report outcomes themselves, so the client logs nothing. */
 export function clientOptions(
   connection: CliConfig & { pixelId: string; apiKey: string },
-  io: CliIO,
+  io: Pick<CliIO, 'fetch'>,
   extra: Partial<Omit<ConversionsOptions, 'apiKey'>> = {},
 ): ConversionsOptions {
   return hideApiKey(

@@ -161,56 +161,65 @@ describe('send', () => {
 });
 
 describe('import', () => {
-  it('delivers 100,000 rows, reports stale and invalid rows by line, and a rerun sends nothing new', async () => {
-    const rows = ['Order Number,Event,Created At,Total,Currency,Email,Phone,Country'];
-    const now = Date.now();
-    const stale = new Set<number>();
-    const invalid = new Set<number>();
-    for (let i = 0; i < 100_000; i++) {
-      const line = i + 2; // header is line 1
-      let created = new Date(now - (i % 1000) * 60_000).toISOString();
-      let total = `${(i % 500) + 1}.99`;
-      if (i % 10_000 === 17) {
-        created = new Date(now - 8 * 86_400_000).toISOString();
-        stale.add(line);
-      } else if (i % 10_000 === 99) {
-        total = '12.345';
-        invalid.add(line);
+  it.each([
+    ['in one thread', '0'],
+    ['through two worker threads', '2'],
+  ])(
+    'delivers 100,000 rows %s, reports stale and invalid rows by line, and a rerun sends nothing new',
+    async (_, workers) => {
+      const rows = ['Order Number,Event,Created At,Total,Currency,Email,Phone,Country'];
+      const now = Date.now();
+      const stale = new Set<number>();
+      const invalid = new Set<number>();
+      for (let i = 0; i < 100_000; i++) {
+        const line = i + 2; // header is line 1
+        let created = new Date(now - (i % 1000) * 60_000).toISOString();
+        let total = `${(i % 500) + 1}.99`;
+        if (i % 10_000 === 17) {
+          created = new Date(now - 8 * 86_400_000).toISOString();
+          stale.add(line);
+        } else if (i % 10_000 === 99) {
+          total = '12.345';
+          invalid.add(line);
+        }
+        rows.push(
+          `ord_${i},order_created,${created},${total},USD,buyer${i}@example.com,+1 415 555 ${String(i % 10_000).padStart(4, '0')},US`,
+        );
       }
-      rows.push(
-        `ord_${i},order_created,${created},${total},USD,buyer${i}@example.com,+1 415 555 ${String(i % 10_000).padStart(4, '0')},US`,
+      const file = join(cwd, 'orders.csv');
+      writeFileSync(file, `${rows.join('\n')}\n`);
+
+      const first = await cli(['import', file, '--map', 'Order Number=id', '--workers', workers]);
+      expect(first.code).toBe(0);
+      const valid = 100_000 - stale.size - invalid.size;
+      expect(first.stdout).toMatch(/read\s+100,000/);
+      expect(first.stdout).toMatch(new RegExp(`sent\\s+${valid.toLocaleString('en-US')}`));
+      for (const line of stale) expect(first.stderr).toContain(`stale line ${line}: older than 7 days`);
+      for (const line of invalid)
+        expect(first.stderr).toMatch(new RegExp(`refused line ${line}: USD has 2 decimals`));
+      const firstCopies = sandbox.events().filter((e) => e.duplicateOf === undefined);
+      expect(firstCopies).toHaveLength(valid);
+      expect(firstCopies.find((e) => e.event.id === 'ord_0')?.event).toMatchObject({
+        id: 'ord_0',
+        action_source: 'offline',
+        data: { amount: 199, currency: 'USD' },
+      });
+      console.info(`import of 100,000 rows, --workers ${workers}: ${first.stdout.trim().split('\n').at(-1)}`);
+
+      const journal = readFileSync(`${file}.chatgpt-ads-journal`, 'utf8').trim().split('\n');
+      expect(journal).toHaveLength(valid);
+      const journaled = new Set(journal.map((entry) => entry.split('\t')[1]));
+      for (let i = 0; i < 100_000; i++)
+        expect(journaled.has(`ord_${i}`)).toBe(!stale.has(i + 2) && !invalid.has(i + 2));
+
+      const again = await cli(['import', file, '--map', 'Order Number=id', '--workers', workers]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(
+        new RegExp(`already delivered \\(journal\\)\\s+${valid.toLocaleString('en-US')}`),
       );
-    }
-    const file = join(cwd, 'orders.csv');
-    writeFileSync(file, `${rows.join('\n')}\n`);
-
-    const first = await cli(['import', file, '--map', 'Order Number=id']);
-    expect(first.code).toBe(0);
-    const valid = 100_000 - stale.size - invalid.size;
-    expect(first.stdout).toMatch(/read\s+100,000/);
-    expect(first.stdout).toMatch(new RegExp(`sent\\s+${valid.toLocaleString('en-US')}`));
-    for (const line of stale) expect(first.stderr).toContain(`stale line ${line}: older than 7 days`);
-    for (const line of invalid)
-      expect(first.stderr).toMatch(new RegExp(`refused line ${line}: USD has 2 decimals`));
-    const firstCopies = sandbox.events().filter((e) => e.duplicateOf === undefined);
-    expect(firstCopies).toHaveLength(valid);
-    expect(firstCopies.find((e) => e.event.id === 'ord_0')?.event).toMatchObject({
-      id: 'ord_0',
-      action_source: 'offline',
-      data: { amount: 199, currency: 'USD' },
-    });
-    console.info(`import of 100,000 rows: ${first.stdout.trim().split('\n').at(-1)}`);
-
-    const journal = readFileSync(`${file}.chatgpt-ads-journal`, 'utf8').trim().split('\n');
-    expect(journal).toHaveLength(valid);
-
-    const again = await cli(['import', file, '--map', 'Order Number=id']);
-    expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(
-      new RegExp(`already delivered \\(journal\\)\\s+${valid.toLocaleString('en-US')}`),
-    );
-    expect(sandbox.events().filter((e) => e.duplicateOf === undefined)).toHaveLength(valid);
-  });
+      expect(sandbox.events().filter((e) => e.duplicateOf === undefined)).toHaveLength(valid);
+    },
+  );
 
   it('derives stable ids without an id column, reads JSONL, and resumes from the journal', async () => {
     const file = join(cwd, 'leads.jsonl');

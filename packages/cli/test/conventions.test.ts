@@ -161,6 +161,27 @@ describe('conventions of every command', () => {
     expect(failed.stderr).toMatch(/^error: the endpoint .* refused the configuration \(HTTP 401\)/);
   });
 
+  it('import through worker threads: a refused key stops it with the same error; --workers is checked', async () => {
+    const rows = ['id,type,timestamp'];
+    for (let i = 0; i < 2000; i++) rows.push(`w_${i},lead_created,${recent()}`);
+    writeFileSync(join(cwd, 'rows.csv'), `${rows.join('\n')}\n`);
+    const refused = await run(['import', 'rows.csv', '--workers', '2'], { CHATGPT_ADS_API_KEY: 'sk_wrong' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: the endpoint .* refused the configuration \(HTTP 401/m);
+    expect(refused.stdout).toMatch(/sent\s+0\n/);
+    for (const argv of [
+      ['--workers', 'two'],
+      ['--workers', '-1'],
+      ['--workers', '2', '--dry-run'],
+    ]) {
+      const usage = await run(['import', 'rows.csv', ...argv]);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toMatch(
+        /^error: (--workers must be|--dry-run reads every row|option '--workers')/m,
+      );
+    }
+  });
+
   it('colours only on a terminal, and never under NO_COLOR', async () => {
     const argv = ['send', '--type', 'lead_created', '--id', 'colour_1'];
     expect((await runOnTerminal(argv)).stdout).toContain('\u001b[32m✔\u001b[39m');
@@ -182,18 +203,23 @@ describe('unreachable endpoint', () => {
     expect(result.stderr).toContain('ECONNREFUSED');
   });
 
-  it('import stops at once, names the endpoint and the cause, and journals nothing', async () => {
-    const endpoint = `http://127.0.0.1:${await closedPort()}/v1/events`;
-    const rows = ['id,type,timestamp'];
-    for (let i = 0; i < 3000; i++) rows.push(`l_${i},lead_created,${recent()}`);
-    writeFileSync(join(cwd, 'leads.csv'), `${rows.join('\n')}\n`);
-    const result = await run(['import', 'leads.csv'], { CHATGPT_ADS_ENDPOINT: endpoint });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`error: cannot reach ${endpoint}`);
-    expect(result.stderr).toContain('ECONNREFUSED');
-    expect(result.stdout).toMatch(/sent\s+0\n/);
-    expect(existsSync(join(cwd, 'leads.csv.chatgpt-ads-journal'))).toBe(false);
-  });
+  it.each(['0', '2'])(
+    'import (--workers %s) stops at once, names the endpoint and the cause, and journals nothing',
+    async (workers) => {
+      const endpoint = `http://127.0.0.1:${await closedPort()}/v1/events`;
+      const rows = ['id,type,timestamp'];
+      for (let i = 0; i < 3000; i++) rows.push(`l_${i},lead_created,${recent()}`);
+      writeFileSync(join(cwd, 'leads.csv'), `${rows.join('\n')}\n`);
+      const result = await run(['import', 'leads.csv', '--workers', workers], {
+        CHATGPT_ADS_ENDPOINT: endpoint,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`error: cannot reach ${endpoint}`);
+      expect(result.stderr).toContain('ECONNREFUSED');
+      expect(result.stdout).toMatch(/sent\s+0\n/);
+      expect(existsSync(join(cwd, 'leads.csv.chatgpt-ads-journal'))).toBe(false);
+    },
+  );
 
   it('the progress bar leaves nothing behind on the terminal', async () => {
     const rows = ['id,type,timestamp'];

@@ -86,10 +86,7 @@ describe('the objects holding the key', () => {
     const config = await loadConfig({ 'api-key': SECRET, 'pixel-id': 'px_1' }, io);
     expect(config.apiKey).toBe(SECRET);
     expect(Object.keys(config)).not.toContain('apiKey');
-    const options = clientOptions(
-      { pixelId: 'px_1', apiKey: SECRET },
-      { ...io, fetch, stdout() {}, stderr() {}, isTTY: false },
-    );
+    const options = clientOptions({ pixelId: 'px_1', apiKey: SECRET }, { fetch });
     expect(options.apiKey).toBe(SECRET);
     for (const object of [config, options]) {
       for (const output of [
