@@ -93,6 +93,7 @@ export {
   renderPixelCode,
 } from './pixel.js';
 export {
+  carriesClickRef,
   fromWebRequest,
   type IncomingRequest,
   pageUrl,

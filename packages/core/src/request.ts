@@ -7,7 +7,7 @@ import {
   defaultConsentResolvers,
   resolveConsent,
 } from './consent.js';
-import { captureFromCookies, readCookie } from './cookies.js';
+import { captureFromCookies, OBREF_COOKIE, OPPREF_COOKIE, readCookie } from './cookies.js';
 import type { Issue } from './schema.js';
 
 /**
@@ -110,6 +110,29 @@ export function readRequest(incoming: IncomingRequest, options: RequestOptions =
 }
 
 const DEFAULT_RESOLVERS: readonly ConsentResolver[] = Object.freeze(defaultConsentResolvers());
+
+/**
+ * Whether reading a request could write or expire an attribution cookie, or have something to
+ * report: only when its URL carries `oppref=` or its cookie header names `__oppref` or `__obref` (a
+ * superset of what {@link readRequest} matches). Most page views carry none, and need no reading
+ * at all until a conversion asks for their context.
+ *
+ * @example
+ * carriesClickRef({ url: 'https://shop.example/?oppref=gAAAAB-1', header: () => undefined }); // true
+ * carriesClickRef({ url: 'https://shop.example/', header: () => 'theme=dark' });              // false
+ */
+export function carriesClickRef(incoming: IncomingRequest): boolean {
+  const url: unknown = incoming.url;
+  if (typeof url === 'string' && url.includes('oppref=')) return true;
+  let cookies: unknown;
+  try {
+    cookies = incoming.header('cookie');
+  } catch {
+    // readRequest takes a header getter that throws as no header: nothing to write then either.
+    return false;
+  }
+  return typeof cookies === 'string' && (cookies.includes(OPPREF_COOKIE) || cookies.includes(OBREF_COOKIE));
+}
 
 /**
  * Adapts a Web `Request` (route handlers, Edge, workers) to {@link IncomingRequest}.

@@ -1,11 +1,17 @@
 import { type ConversionInput, createEventId } from './build.js';
 import type { ResolvedOptions } from './config.js';
 import { appDecision, type ConsentDecision, type ConsentState, consentAllows } from './consent.js';
-import { OBREF_COOKIE, OPPREF_COOKIE, readOpprefFromUrl } from './cookies.js';
+import { readOpprefFromUrl } from './cookies.js';
 import type { Intake, TrackOptions, TrackResult } from './intake.js';
 import { type PixelOptions, renderPixel, renderPixelCode } from './pixel.js';
 import type { Reporter } from './report.js';
-import { type IncomingRequest, type RequestContext, type RequestReading, readRequest } from './request.js';
+import {
+  carriesClickRef,
+  type IncomingRequest,
+  type RequestContext,
+  type RequestReading,
+  readRequest,
+} from './request.js';
 
 /**
  * Options of {@link Conversions.forRequest}.
@@ -145,24 +151,6 @@ interface ViewShared {
 }
 
 const NO_COOKIES: readonly string[] = Object.freeze([]);
-
-/**
- * Whether reading the request could write or expire a cookie, or have something to report: only
- * when the URL carries `oppref=` or a cookie header names `__oppref` or `__obref` (a superset of what
- * the reading itself matches). Most page views carry none, and skip the reading altogether.
- */
-function carriesClickRef(incoming: IncomingRequest): boolean {
-  const url: unknown = incoming.url;
-  if (typeof url === 'string' && url.includes('oppref=')) return true;
-  let cookies: unknown;
-  try {
-    cookies = incoming.header('cookie');
-  } catch {
-    // The reading takes a header getter that throws as no header: nothing to write then either.
-    return false;
-  }
-  return typeof cookies === 'string' && (cookies.includes(OPPREF_COOKIE) || cookies.includes(OBREF_COOKIE));
-}
 
 // One per request, page views included, so a page view pays for as little as it uses: a request with
 // no click id in its URL or cookies is read (consent, context) only if `context` or `consent` is

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fromNodeRequest, type NodeRequest } from '../node/index.js';
 import { createConversions } from '../src/client.js';
 import type { ConsentMode } from '../src/consent.js';
-import { type IncomingRequest, readRequest } from '../src/request.js';
+import { carriesClickRef, type IncomingRequest, readRequest } from '../src/request.js';
 
 const base = { pixelId: 'px_1', apiKey: 'sk_test', endpoint: 'http://127.0.0.1:9/v1/events' };
 const quiet = { warn() {}, error() {} };
@@ -125,6 +125,35 @@ describe('a request view reads the request only when something needs it', () => 
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('carriesClickRef', () => {
+  it('is true for every request whose reading could write a cookie or report a refusal', () => {
+    const of = (url: string, cookie?: string) => carriesClickRef({ url, header: () => cookie });
+    expect(of('https://s.example/?oppref=gAAAAB-1')).toBe(true);
+    expect(of('https://s.example/?oppref=a;b')).toBe(true);
+    expect(of('https://s.example/', '__oppref=gAAAAB-1')).toBe(true);
+    expect(of('https://s.example/', 'a=1; __obref=x')).toBe(true);
+    expect(of('https://s.example/?ref=oppref', 'theme=dark')).toBe(false);
+    expect(
+      carriesClickRef({
+        url: 'https://s.example/',
+        header: () => {
+          throw new Error('header getter broke');
+        },
+      }),
+    ).toBe(false);
+    // Whenever it says false, an eager read writes nothing and reports nothing.
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (query, cookie) => {
+        const incoming = { url: `https://s.example/p?${query}`, header: () => cookie };
+        if (carriesClickRef(incoming)) return;
+        const reading = readRequest(incoming, { consent: { mode: 'opt-out' } });
+        expect([reading.setCookies, reading.refused, reading.context.oppref]).toEqual([[], [], undefined]);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

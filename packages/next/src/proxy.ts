@@ -2,6 +2,7 @@
 // secret is imported into it, and it uses Web APIs only (Next 15 middleware runs on the Edge runtime).
 import {
   type ConsentResolver,
+  carriesClickRef,
   checkKeys,
   checkRequestOptions,
   fromWebRequest,
@@ -39,6 +40,8 @@ export function createOpprefProxy(options: OpprefProxyOptions = {}) {
   const urlIsRaw = process.env.CHATGPT_ADS_RAW_PROXY_URL === 'raw';
   const apply = (request: Request, response: Response): Response => {
     const incoming = fromWebRequest(request);
+    // Most page views carry no click id at all: nothing to store, expire or report.
+    if (!carriesClickRef(incoming)) return response;
     if (!urlIsRaw) incoming.url = restoreFormEncoded(incoming.url);
     const reading = readRequest(incoming, options);
     for (const cookie of reading.setCookies) response.headers.append('set-cookie', cookie);
