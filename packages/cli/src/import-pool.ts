@@ -2,6 +2,8 @@
 // by its event id to one worker (so a repeated id meets its first copy in one queue, and the journal
 // entries of that id are that worker's) and keeps the journal file, the counts and the line numbers;
 // building, hashing and delivery run in the workers.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type Problem, type Row, type RowDefaults, rowId } from './import-sender.js';
 import type { FromWorker, ToWorker, WorkerSetup } from './import-worker.js';
@@ -19,7 +21,19 @@ export interface PoolReport {
   problem(problem: Problem): void;
   alreadyDelivered(count: number): void;
   noConsent(count: number): void;
+  sameId(count: number): void;
   halted(message: string): void;
+}
+
+/**
+ * Whether the worker's file is where the pool looks for it: not when an app bundled the CLI into
+ * one file, which then imports in one thread unless `--workers` asks otherwise.
+ *
+ * @example
+ * const count = workerFileFound() ? 2 : 0;
+ */
+export function workerFileFound(): boolean {
+  return existsSync(fileURLToPath(workerFile()));
 }
 
 // Run from the sources (the package's own tests) the worker is the built one beside them.
@@ -42,6 +56,8 @@ interface Lane {
   defaults: RowDefaults | undefined;
   inFlight: number;
   freed: (() => void) | undefined;
+  /** Said 'finished': its exit is expected. */
+  over: boolean;
   finished: Promise<{ notSent: number; unreachable?: Unreachable }>;
 }
 
@@ -72,7 +88,14 @@ export function startPool(
       workerData: { ...setup, journal } satisfies WorkerSetup,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
-    const lane = { worker, rows: [], defaults: undefined, inFlight: 0, freed: undefined } as unknown as Lane;
+    const lane = {
+      worker,
+      rows: [],
+      defaults: undefined,
+      inFlight: 0,
+      freed: undefined,
+      over: false,
+    } as unknown as Lane;
     lane.finished = new Promise((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'delivered') report.delivered(message.ids);
@@ -83,12 +106,14 @@ export function startPool(
         } else if (message.type === 'done') {
           report.alreadyDelivered(message.alreadyDelivered);
           report.noConsent(message.noConsent);
+          report.sameId(message.sameId);
           for (const problem of message.problems) report.problem(problem);
           if (message.stopped) stopped = true;
           lane.inFlight--;
           lane.freed?.();
         } else if (message.type === 'finished') {
           if (message.unreachable) stopped = true;
+          lane.over = true;
           resolve(message);
         }
       });
@@ -100,7 +125,7 @@ export function startPool(
         lane.freed?.();
       });
       worker.on('exit', (code) => {
-        if (code === 0 || finishing) return;
+        if (finishing || lane.over) return;
         failure ??= new Error(`an import worker stopped (exit code ${code}) before its rows were sent`);
         stopped = true;
         reject(failure);
@@ -141,7 +166,10 @@ export function startPool(
       const lane = lanes[route(rowId(row.values), count)]!;
       // One set of defaults per message: a change (a later JSONL line naming an export) starts another.
       if (lane.defaults !== defaults) {
-        post(lane);
+        if (lane.rows.length > 0) {
+          await room(lane);
+          post(lane);
+        }
         lane.defaults = defaults;
       }
       lane.rows.push(row);
@@ -152,6 +180,11 @@ export function startPool(
     },
     /** Whether sending stopped in some worker: the endpoint is unreachable or refused the configuration. */
     stopped: () => stopped,
+    /** Stops every worker at once (after a failure; `finish` stops them itself). */
+    close: async (): Promise<void> => {
+      finishing = true;
+      await Promise.all(lanes.map((lane) => lane.worker.terminate()));
+    },
     /** Sends the rows still buffered, then lets every worker deliver within `timeoutMs`. */
     async finish(timeoutMs: number): Promise<{ notSent: number; unreachable?: Unreachable }> {
       for (const lane of lanes) {

@@ -69,6 +69,8 @@ export interface SenderReport {
   problem(problem: Problem): void;
   alreadyDelivered(): void;
   noConsent(): void;
+  /** A row whose event id an earlier row of this file has, still queued: merged into it. */
+  sameId(): void;
   /** The endpoint refused the configuration (a bad key, an unknown pixel): nothing more will go. */
   halted(message: string): void;
 }
@@ -84,8 +86,10 @@ export interface SenderSettings {
   preview?: (line: number, event: unknown) => void;
 }
 
-/** Seconds without any answer after which the endpoint counts as unreachable. */
+/** Milliseconds without any answer after which the endpoint counts as unreachable. */
 const TIMEOUT_MS = 10_000;
+/** Events a dry run prints. */
+const PREVIEW = 3;
 
 /**
  * A client with the import's delivery settings and the per-row rules: refused, already in the
@@ -153,17 +157,21 @@ export function createSender(settings: SenderSettings, report: SenderReport) {
         reason: 'older than 7 days',
       });
     lineById.set(input.id!, row.line);
-    if (settings.preview && previewed < 3) {
-      previewed++;
+    if (settings.preview && previewed < PREVIEW) {
       const built = await buildEvent(
         input,
         { consent: 'granted' },
         { hash: sha256, ...(connection.defaultCountry ? { defaultCountry: connection.defaultCountry } : {}) },
       );
-      if (built.ok) settings.preview(row.line, built.event);
+      // Counted once built: rows that cannot be events leave the preview to the next valid ones.
+      if (built.ok && previewed < PREVIEW) {
+        previewed++;
+        settings.preview(row.line, built.event);
+      }
     }
     const result = await conversions.track(input, { consent: 'granted' });
-    if (result.status === 'refused')
+    if (result.status === 'queued' && result.duplicate) report.sameId();
+    else if (result.status === 'refused')
       refuse(
         row.line,
         `invalid ${[...new Set(result.issues.map((i) => i.path.replace(/\[\d+\]/g, '[]') || 'event'))].join(', ')}`,

@@ -20,7 +20,14 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'delivered'; ids: string[] }
   | { type: 'failed'; problem: Problem }
-  | { type: 'done'; alreadyDelivered: number; noConsent: number; problems: Problem[]; stopped: boolean }
+  | {
+      type: 'done';
+      alreadyDelivered: number;
+      noConsent: number;
+      sameId: number;
+      problems: Problem[];
+      stopped: boolean;
+    }
   | { type: 'halted'; message: string }
   | { type: 'finished'; notSent: number; unreachable?: { endpoint: string; cause: string; code?: string } };
 
@@ -31,7 +38,7 @@ const setup = workerData as WorkerSetup;
 const post = (message: FromWorker) => port.postMessage(message);
 
 // Per `rows` message: what its rows came to, sent back with the acknowledgement.
-let counts = { alreadyDelivered: 0, noConsent: 0, problems: [] as Problem[] };
+let counts = { alreadyDelivered: 0, noConsent: 0, sameId: 0, problems: [] as Problem[] };
 const sender = createSender(
   {
     connection: setup.connection,
@@ -47,6 +54,7 @@ const sender = createSender(
       problem.kind === 'failed' ? post({ type: 'failed', problem }) : counts.problems.push(problem),
     alreadyDelivered: () => counts.alreadyDelivered++,
     noConsent: () => counts.noConsent++,
+    sameId: () => counts.sameId++,
     halted: (message) => post({ type: 'halted', message }),
   },
 );
@@ -58,7 +66,7 @@ port.on('message', async (message: ToWorker) => {
     // worth keeps every request full while each worker stays small (the command's peak is the sum).
     if (sender.queued() >= QUEUE_BOUND) await sender.catchUp();
     post({ type: 'done', ...counts, stopped: sender.stopped() });
-    counts = { alreadyDelivered: 0, noConsent: 0, problems: [] };
+    counts = { alreadyDelivered: 0, noConsent: 0, sameId: 0, problems: [] };
     return;
   }
   const { notSent, unreachable } = await sender.finish(message.timeoutMs);

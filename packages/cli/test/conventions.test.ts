@@ -420,6 +420,48 @@ describe('import', () => {
     expect(sandbox.requests()).toEqual([]);
   });
 
+  it('--dry-run previews the first rows that make events, past rows that do not', async () => {
+    const rows = ['id,type,timestamp'];
+    for (let i = 0; i < 3; i++) rows.push(`bad_${i},not_a_type,${recent()}`);
+    for (let i = 0; i < 2; i++) rows.push(`good_${i},lead_created,${recent()}`);
+    writeFileSync(join(cwd, 'mixed.csv'), `${rows.join('\n')}\n`);
+    const result = await run(['import', 'mixed.csv', '--dry-run']);
+    expect(result.stdout).toContain('First 2 event(s) as they would be sent');
+    expect(result.stdout).toContain('"id": "good_1"');
+  });
+
+  it.each(['0', '2'])('counts every row once, a repeated id included (--workers %s)', async (workers) => {
+    const rows = ['id,type,timestamp'];
+    for (let i = 0; i < 3000; i++) rows.push(`rep_${i % 5},lead_created,${recent()}`);
+    writeFileSync(join(cwd, 'repeated.csv'), `${rows.join('\n')}\n`);
+    // An empty --action-source is no default at all: one set of defaults, not one per row.
+    const result = await run([
+      'import',
+      'repeated.csv',
+      '--json',
+      '--workers',
+      workers,
+      '--action-source',
+      '',
+    ]);
+    expect(result.code).toBe(0);
+    const { summary } = JSON.parse(result.stdout);
+    expect(summary.read).toBe(3000);
+    expect(summary.sent + summary.sameId).toBe(3000);
+    expect(summary.sameId).toBeGreaterThan(0);
+    expect(new Set(sandbox.events().map((e) => e.event.id))).toEqual(
+      new Set(['rep_0', 'rep_1', 'rep_2', 'rep_3', 'rep_4']),
+    );
+  });
+
+  it('refuses a journal it cannot write before sending anything', async () => {
+    writeFileSync(join(cwd, 'rows.csv'), `id,type,timestamp\nj_1,lead_created,${recent()}\n`);
+    const result = await run(['import', 'rows.csv', '--journal', join(cwd, 'missing', 'journal')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: cannot write the journal .*missing\/journal \(ENOENT\)/m);
+    expect(sandbox.requests()).toEqual([]);
+  });
+
   it('names a row with the wrong number of columns as such, not as a bad timestamp', async () => {
     writeFileSync(
       join(cwd, 'short.csv'),

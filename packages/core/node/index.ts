@@ -66,9 +66,14 @@ class NodeIncoming implements IncomingRequest {
   #url: string | undefined;
   #ip: { value: string | undefined } | undefined;
 
+  // The socket's address is taken now: once the connection closes Node forgets it, and a
+  // conversion tracked after the response (or the framework's ip getter then) would have none.
+  readonly #peer: string | undefined;
+
   constructor(req: NodeRequest, options: NodeRequestOptions) {
     this.#req = req;
     this.#options = options;
+    this.#peer = req.socket?.remoteAddress;
   }
 
   // A field, not a method: readers may take it off the object (`const { header } = incoming`).
@@ -101,7 +106,7 @@ class NodeIncoming implements IncomingRequest {
         given || !this.#trustsProxy()
           ? undefined
           : this.header('x-forwarded-for')?.split(',')[0]?.trim() || undefined;
-      this.#ip = { value: given || forwardedFor || this.#req.socket?.remoteAddress };
+      this.#ip = { value: given || forwardedFor || this.#peer };
     }
     return this.#ip.value;
   }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromNodeRequest, type NodeRequest } from '../node/index.js';
@@ -181,6 +183,26 @@ describe('fromNodeRequest', () => {
     expect(view.context.ip).toBe('198.51.100.4');
     expect(view.context.sourceUrl).toBe('http://shop.example/p?q=1');
     expect(asked).toBe(2);
+  });
+
+  it('keeps the address of a connection that closed before the request was read', async () => {
+    const conversions = createConversions({ ...base, logger: quiet });
+    const seen = new Promise<string | undefined>((resolve) => {
+      const server = createServer((req, res) => {
+        const view = conversions.forRequest(fromNodeRequest(req));
+        res.setHeader('connection', 'close');
+        res.end('ok', () =>
+          // A conversion tracked after the response, the socket gone.
+          setTimeout(() => {
+            resolve(view.context.ip);
+            server.close();
+          }, 100),
+        );
+      }).listen(0, '127.0.0.1', async () => {
+        await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      });
+    });
+    expect(await seen).toBe('127.0.0.1');
   });
 
   it('reads forwarded host, proto and address only from a trusted proxy', () => {

@@ -122,7 +122,10 @@ export class ChatgptAdsService implements OnApplicationShutdown {
     this.storeOff = options.requestStore === false;
   }
 
-  /** The current request's view (`undefined` outside a request). */
+  /**
+   * The current request's view (`undefined` outside a request). With `requestStore: false` there is
+   * no current request to find: reading it throws, saying to use `req.chatgptAds`.
+   */
   get request(): RequestConversions | undefined {
     return this.#current('request');
   }
@@ -135,6 +138,8 @@ export class ChatgptAdsService implements OnApplicationShutdown {
     const fromRequest = viewOf(from);
     if (fromRequest) return fromRequest.track(input);
     if (from && !isRequest(from)) return this.conversions.track(input, from as RequestContext);
+    // A request the middleware did not see (excluded route, another transport): as outside one.
+    if (from && this.storeOff) return this.conversions.track(input);
     let current: RequestConversions | undefined;
     try {
       current = this.#current('track(input)');

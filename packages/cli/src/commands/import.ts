@@ -1,7 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import {
+  accessSync,
   appendFileSync,
   closeSync,
+  constants,
   createReadStream,
   existsSync,
   openSync,
@@ -10,12 +12,12 @@ import {
   statSync,
 } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline, Transform } from 'node:stream';
 import { ConversionsConfigError, checkConversionsOptions } from '@chatgpt-ads/core';
 import { parse } from 'csv-parse';
-import { startPool } from '../import-pool.js';
+import { startPool, workerFileFound } from '../import-pool.js';
 import { createSender, type Problem, type Row, type RowDefaults, rowToInput } from '../import-sender.js';
 import { FIELDS, type Field } from '../record.js';
 import {
@@ -33,6 +35,7 @@ import {
   requireConnection,
   sha256,
   table,
+  type Unreachable,
   UsageError,
   unreachableMessage,
 } from '../shared.js';
@@ -498,12 +501,16 @@ export interface ImportSummary {
   alreadyDelivered: number;
   /** Further rows of an order already read (Shopify writes one row per line item). */
   sameOrder: number;
+  /** Rows with the event id of an earlier row still waiting to be sent: merged into it, sent once. */
+  sameId: number;
   refused: number;
   stale: number;
   noConsent: number;
   failed: number;
   seconds: number;
   problems: Problem[];
+  /** Delivered ids the journal could not record (a full disk): a rerun would send them again. */
+  unjournaled?: number;
   /** Set when reading stopped before the end of the file (a CSV syntax error, a line that is not UTF-8). */
   stoppedAt?: { line: number; reason: string };
 }
@@ -521,7 +528,7 @@ const WORKERS_FROM_BYTES = 8 * 2 ** 20;
  */
 export function workerCount(
   flag: string | undefined,
-  run: { dryRun: boolean; bytes: number; customFetch: boolean },
+  run: { dryRun: boolean; bytes: number; customFetch: boolean; bundled?: boolean },
 ): number {
   if (flag !== undefined) {
     const count = Number(flag);
@@ -538,8 +545,18 @@ export function workerCount(
   // With fewer than four cores the workers share them with this thread and the endpoint's
   // connection: measured on two, 1.2–1.4× the rows per second for about 1.5× the peak memory.
   const cores = availableParallelism();
-  if (run.dryRun || run.customFetch || run.bytes < WORKERS_FROM_BYTES || cores < 4) return 0;
+  if (run.dryRun || run.customFetch || run.bundled || run.bytes < WORKERS_FROM_BYTES || cores < 4) return 0;
   return Math.min(cores - 1, 8);
+}
+
+function checkJournalFolder(path: string): void {
+  try {
+    accessSync(dirname(path), constants.W_OK);
+  } catch (error) {
+    throw new UsageError(
+      `cannot write the journal ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}): give --journal a path in a folder you can write to`,
+    );
+  }
 }
 
 /** Rows of a scope in the journal are `<scope>\t<id>`: the same file sent to two endpoints or pixels keeps two lists. */
@@ -582,6 +599,7 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
     sent: 0,
     alreadyDelivered: 0,
     sameOrder: 0,
+    sameId: 0,
     refused: 0,
     stale: 0,
     noConsent: 0,
@@ -654,10 +672,20 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
   }
 
   let haltMessage: string | undefined;
+  // A journal that cannot be written would make a rerun send everything again: refused before
+  // reading when its folder is missing or read-only, and any later write error stops the import.
+  if (!dryRun) checkJournalFolder(journalPath);
+  let journalError: string | undefined;
   const report = {
     delivered: (ids: string[]) => {
       summary.sent += ids.length;
-      if (!dryRun) appendFileSync(journalPath, `${ids.map((id) => `${scope}\t${id}`).join('\n')}\n`);
+      if (dryRun) return;
+      try {
+        appendFileSync(journalPath, `${ids.map((id) => `${scope}\t${id}`).join('\n')}\n`);
+      } catch (error) {
+        summary.unjournaled = (summary.unjournaled ?? 0) + ids.length;
+        journalError ??= (error as NodeJS.ErrnoException).code ?? String(error);
+      }
     },
     problem: (problem: Problem) => {
       if (problem.kind === 'failed') summary.failed++;
@@ -688,49 +716,58 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
     dryRun,
     bytes: totalBytes,
     customFetch: io.fetch !== globalThis.fetch,
+    bundled: !workerFileFound(),
   });
   const send = workers > 0 ? pooledSending(workers) : inThreadSending();
+  const typeFlag = () => defaultType || undefined;
+  const actionSourceFlag = flags['action-source'] || undefined;
 
   let previousGroup: string | undefined;
   let defaults: RowDefaults = {};
+  let final: { notSent: number; unreachable?: Unreachable };
   try {
-    for await (const row of readRows(file, {
-      overrides,
-      delimiter,
-      onPlan,
-      counter: (bytes) => {
-        bytesRead += bytes;
-      },
-    })) {
-      summary.read++;
-      if ('error' in row) {
-        report.problem({ line: row.line, kind: 'refused', code: row.code, reason: row.error });
-        continue;
-      }
-      if (row.group !== undefined) {
-        const same = row.group !== '' && row.group === previousGroup;
-        previousGroup = row.group;
-        if (same) {
-          summary.sameOrder++;
+    try {
+      for await (const row of readRows(file, {
+        overrides,
+        delimiter,
+        onPlan,
+        counter: (bytes) => {
+          bytesRead += bytes;
+        },
+      })) {
+        summary.read++;
+        if ('error' in row) {
+          report.problem({ line: row.line, kind: 'refused', code: row.code, reason: row.error });
           continue;
         }
+        if (row.group !== undefined) {
+          const same = row.group !== '' && row.group === previousGroup;
+          previousGroup = row.group;
+          if (same) {
+            summary.sameOrder++;
+            continue;
+          }
+        }
+        // The same object while they stay the same: workers get one set per batch of rows.
+        if (defaults.type !== typeFlag() || defaults.actionSource !== actionSourceFlag)
+          defaults = {
+            ...(typeFlag() ? { type: typeFlag() } : {}),
+            ...(actionSourceFlag ? { actionSource: actionSourceFlag } : {}),
+          };
+        await send.row({ line: row.line, values: row.values }, defaults);
+        if (send.stopped() || journalError) break;
+        draw();
       }
-      // The same object while they stay the same: workers get one set per batch of rows.
-      if (defaults.type !== defaultType || defaults.actionSource !== flags['action-source'])
-        defaults = {
-          ...(defaultType ? { type: defaultType } : {}),
-          ...(flags['action-source'] ? { actionSource: flags['action-source'] } : {}),
-        };
-      await send.row({ line: row.line, values: row.values }, defaults);
-      if (send.stopped()) break;
-      draw();
+    } catch (error) {
+      // A problem row like any other: stop reading, but deliver and report what was read before it.
+      if (!(error instanceof UnreadableFile)) throw error;
+      summary.stoppedAt = { line: error.line, reason: error.message };
     }
-  } catch (error) {
-    // A problem row like any other: stop reading, but deliver and report what was read before it.
-    if (!(error instanceof UnreadableFile)) throw error;
-    summary.stoppedAt = { line: error.line, reason: error.message };
+    final = await send.finish(60_000);
+  } finally {
+    // A failed worker must not keep the process alive with its siblings.
+    await send.close();
   }
-  const final = await send.finish(60_000);
   const unreachable = final.unreachable;
   summary.failed += final.notSent;
   summary.seconds = (performance.now() - started) / 1000;
@@ -742,26 +779,30 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
       ...report,
       alreadyDelivered: () => summary.alreadyDelivered++,
       noConsent: () => summary.noConsent++,
+      sameId: () => summary.sameId++,
     });
     let building = 0;
+    let handed = 0;
     let slotFreed: (() => void) | undefined;
     return {
       async row(row: Row, rowDefaults: RowDefaults) {
         building++;
+        handed++;
         void sender.handle(row, rowDefaults).finally(() => {
           building--;
           slotFreed?.();
         });
         while (building >= 256) await new Promise<void>((resolve) => (slotFreed = resolve));
         // Keep memory flat on large files: let delivery catch up before reading further. Asked every
-        // 256 rows, as stats() copies every counter: the queue stays within 256 rows of the bound.
-        if (summary.read % 256 === 0 && sender.queued() >= 20_000) await sender.catchUp();
+        // 256 rows handed here (rows read include skipped ones), as stats() copies every counter.
+        if (handed % 256 === 0 && sender.queued() >= 20_000) await sender.catchUp();
       },
       stopped: () => Boolean(haltMessage) || sender.stopped(),
       async finish(timeoutMs: number) {
         while (building > 0) await new Promise<void>((resolve) => (slotFreed = resolve));
         return sender.finish(timeoutMs);
       },
+      close: async () => {},
     };
   }
 
@@ -778,9 +819,19 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
         noConsent: (n) => {
           summary.noConsent += n;
         },
+        sameId: (n) => {
+          summary.sameId += n;
+        },
       },
     );
-    return { row: pool.send, stopped: () => Boolean(haltMessage) || pool.stopped(), finish: pool.finish };
+    // The workers hold their shares of the journal now.
+    journal.clear();
+    return {
+      row: pool.send,
+      stopped: () => Boolean(haltMessage) || pool.stopped(),
+      finish: pool.finish,
+      close: pool.close,
+    };
   }
 
   if (isJsonLines && !json) {
@@ -798,6 +849,10 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
   if (unreachable)
     errors.push(
       `${unreachableMessage(unreachable)}; nothing more was sent (${final.notSent.toLocaleString('en-US')} event(s) not delivered), the journal keeps what was, so a rerun resumes`,
+    );
+  if (journalError)
+    errors.push(
+      `could not write the journal ${journalPath} (${journalError}): ${(summary.unjournaled ?? 0).toLocaleString('en-US')} delivered id(s) are not in it, so a rerun would send them again; reading stopped there`,
     );
   if (haltMessage)
     errors.push(
@@ -825,6 +880,8 @@ export async function importCommand(argv: string[], io: CliIO): Promise<number> 
         sent: summary.sent,
         alreadyDelivered: summary.alreadyDelivered,
         sameOrder: summary.sameOrder,
+        sameId: summary.sameId,
+        ...(summary.unjournaled ? { unjournaled: summary.unjournaled } : {}),
         refused: summary.refused,
         stale: summary.stale,
         noConsent: summary.noConsent,
@@ -889,6 +946,9 @@ function printSummary(
     [dryRun ? 'valid (not sent: dry run)' : 'sent', summary.sent],
     ['already delivered (journal)', summary.alreadyDelivered],
     ...(summary.sameOrder ? [['further rows of an order', summary.sameOrder] as [string, number]] : []),
+    ...(summary.sameId
+      ? [['same id as an earlier row (sent once)', summary.sameId] as [string, number]]
+      : []),
     ['refused (invalid)', summary.refused],
     ['stale (older than 7 days)', summary.stale],
     ['no consent', summary.noConsent],
