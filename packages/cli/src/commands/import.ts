@@ -543,7 +543,7 @@ export function workerCount(
     return count;
   }
   // With fewer than four cores the workers share them with this thread and the endpoint's
-  // connection: measured on two, 1.2–1.4× the rows per second for about 1.5× the peak memory.
+  // connection: measured on two, 1.2–1.5× the rows per second for about 1.7× the peak memory.
   const cores = availableParallelism();
   if (run.dryRun || run.customFetch || run.bundled || run.bytes < WORKERS_FROM_BYTES || cores < 4) return 0;
   return Math.min(cores - 1, 8);
