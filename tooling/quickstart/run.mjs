@@ -166,7 +166,8 @@ async function check(name, dir, scenario, command = ['dist/app.js']) {
       if (i > 600 || app.exitCode !== null) throw new Error(`the ${name} quick start did not start:\n${log}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await scenario(url, sandbox);
+    // A scenario may return a check of the events that arrived (delivered when the app stops).
+    const verify = await scenario(url, sandbox);
     const exited =
       app.exitCode !== null || app.signalCode !== null
         ? Promise.resolve()
@@ -187,6 +188,7 @@ async function check(name, dir, scenario, command = ['dist/app.js']) {
     if (events[0]?.event.oppref !== OPPREF) problems.push(`oppref arrived as ${events[0]?.event.oppref}`);
     if (!log.includes('no consent signal under opt-in')) problems.push('no consent hint in the log');
     if (log.includes('sk_quickstart')) problems.push('the API key appears in the log');
+    if (typeof verify === 'function') problems.push(...verify(events));
     if (problems.length > 0) throw new Error(`${problems.join('; ')}\n${log}`);
     console.log(
       `ok   ${name}: one conversion with oppref ${OPPREF}; without consent nothing, and the log said why`,
@@ -254,6 +256,7 @@ async function landingAndConversion(url, path, body) {
   if (unknown.setCookies.some((c) => c.startsWith('__oppref=')))
     throw new Error('a cookie was written without consent');
   await send(`${url}${path}`, { method: 'POST', headers: { ...json, cookie }, body });
+  return granted;
 }
 
 try {
@@ -271,9 +274,31 @@ try {
   ]);
   writeFileSync(join(express, 'app.ts'), usageBlock(join(root, 'packages/express/README.md')));
   run('npx', ['tsc', '-p', '.'], express);
-  await check('Express', express, (url) =>
-    landingAndConversion(url, '/checkout', '{"email":"alex@example.com"}'),
-  );
+  // The README's example as a visitor meets it: the thanks page's pixel shares the order's id, and
+  // the order arrives with its amount and the normalized email's hash.
+  await check('Express', express, async (url) => {
+    const thanks = await landingAndConversion(url, '/checkout', '{"email":"Alex@Example.com"}');
+    if (!thanks.text.includes('"event_id":"order_1001"'))
+      throw new Error(`the thanks page's pixel does not carry event_id order_1001: ${thanks.text}`);
+    return ([arrived]) => {
+      const event = arrived?.event;
+      const want = {
+        id: 'order_1001',
+        amount: 12999,
+        currency: 'USD',
+        email: '6db61e6dcbcf2390e4a46af426f26a133a3bee45021422fc7ae86e9136f14110',
+      };
+      const got = {
+        id: event?.id,
+        amount: event?.data?.amount,
+        currency: event?.data?.currency,
+        email: event?.user?.emails_sha256?.[0],
+      };
+      return JSON.stringify(got) === JSON.stringify(want)
+        ? []
+        : [`the order arrived as ${JSON.stringify(got)}, not ${JSON.stringify(want)}`];
+    };
+  });
 
   const nest = project('nestjs', [
     tarball('core'),
@@ -323,7 +348,7 @@ try {
   await check('Hono', hono, (url) => landingAndConversion(url, '/checkout', '{"email":"alex@example.com"}'));
 
   // Every other TypeScript block of every README and guide, type-checked with tsc --strict against
-  // the packed packages (the runnable ones also run in their package's readme test).
+  // the packed packages (the runnable ones run above, or in core-readme-check.ts and cli-readme.mjs).
   const docs = project('docs', [
     ...readdirSync(tarballs).map((file) => join(tarballs, file)),
     'express@^5.3.0',

@@ -1,8 +1,9 @@
-// The deployable build: `pnpm --filter @apps/shopify-app deploy --prod <dir>` makes a folder with the
-// built app and its production dependencies (the workspace packages copied in, not linked), which
-// runs with plain `node` outside the repository. Needs `dist/` (turbo builds it before the tests).
+// The README's Deployment section, run: its `pnpm --filter @apps/shopify-app deploy --prod <dir>` line
+// (into a temp folder, --offline) makes a folder with the built app and its production dependencies
+// (the workspace packages copied in, not linked), and its start line runs it with plain `node`
+// outside the repository, with the variables it names. Needs `dist/` (turbo builds it before the tests).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startPostgres } from '@tooling/postgres';
@@ -12,6 +13,19 @@ import { deliver, key, orderBody, SECRET } from './helpers.js';
 
 const app = join(import.meta.dirname, '..');
 const repo = join(app, '..', '..');
+const readme = readFileSync(join(app, 'README.md'), 'utf8');
+const deployment = [...readme.slice(readme.indexOf('## Deployment')).matchAll(/```sh\n([\s\S]*?)```/g)].map(
+  (m) =>
+    m[1]!
+      .replace(/\\\n/g, ' ')
+      .split('\n')
+      .map((line) => line.trim()),
+);
+const README_FOLDER = '/tmp/chatgpt-ads-app';
+/** The README's deploy line, as argv for pnpm. */
+const deployLine = deployment[0]!.find((line) => line.startsWith('pnpm --filter @apps/shopify-app deploy'))!;
+/** The README's start line: the variables it sets, and the command. */
+const startLine = deployment[1]!.find((line) => line.endsWith('node dist/main.js'))!;
 let folder: string;
 let server: ChildProcess | undefined;
 let output = '';
@@ -21,10 +35,11 @@ beforeAll(() => {
     throw new Error('dist/ is missing: run `pnpm turbo run build --filter=@apps/shopify-app...` first');
   }
   folder = join(mkdtempSync(join(tmpdir(), 'shopify-app-deploy-')), 'app');
-  execFileSync('pnpm', ['--filter', '@apps/shopify-app', 'deploy', '--prod', '--offline', folder], {
-    cwd: repo,
-    stdio: 'pipe',
-  });
+  expect(deployLine.endsWith(README_FOLDER)).toBe(true);
+  expect(deployment[1]![0]).toBe(`cd ${README_FOLDER}`);
+  // As written, into this test's folder; --offline: everything it needs is in the store already.
+  const argv = deployLine.split(' ').slice(1, -1);
+  execFileSync('pnpm', [...argv, '--offline', folder], { cwd: repo, stdio: 'pipe' });
 });
 afterAll(async () => {
   if (server && server.exitCode === null) {
@@ -59,17 +74,29 @@ it('holds the built app and its production dependencies, nothing that points bac
 /** Starts the deployed folder with `node` and plain environment variables; resolves with its origin. */
 async function startDeployed(env: Record<string, string>) {
   output = '';
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const values: Record<string, string> = {
+    SHOPIFY_API_KEY: 'app-client-id',
+    SHOPIFY_API_SECRET: SECRET,
+    HOST: 'app.example.test',
+    PORT: '0',
+    CHATGPT_ADS_ENCRYPTION_KEYS: key('k1'),
+    DB_PATH: join(folder, '..', 'app.db'),
+    ...env,
+  };
+  // The README's start line with this test's values for the variables it sets (and DATABASE_URL
+  // instead of DB_PATH where a test asks for PostgreSQL).
+  // Placeholders such as `<client id>` hold spaces: an assignment is NAME=<…> or NAME=word.
+  const assignment = /([A-Z_]+)=(?:<[^>]*>|\S+)\s*/g;
+  const named = [...startLine.matchAll(assignment)].map((m) => m[1]!);
+  expect(named.filter((name) => values[name] === undefined)).toEqual([]);
+  const command = startLine.replace(assignment, '').split(' ');
+  expect(command).toEqual(['node', 'dist/main.js']);
+  const given = Object.fromEntries(
+    named.filter((name) => !(name === 'DB_PATH' && env.DATABASE_URL)).map((name) => [name, values[name]!]),
+  );
+  const child = spawn(process.execPath, command.slice(1), {
     cwd: folder,
-    env: {
-      PATH: process.env.PATH ?? '',
-      SHOPIFY_API_KEY: 'app-client-id',
-      SHOPIFY_API_SECRET: SECRET,
-      HOST: 'app.example.test',
-      PORT: '0',
-      CHATGPT_ADS_ENCRYPTION_KEYS: key('k1'),
-      ...env,
-    },
+    env: { PATH: process.env.PATH ?? '', ...given, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server = child;
