@@ -182,22 +182,16 @@ async function sinkCount(sink) {
 // track) against /api/baseline-orders (the same handler without it). Page views: /product through
 // the app's proxy with its oppref capture against /product-baseline (the same proxy, nonce and CSP,
 // without the capture). The app's consent answer is its own demo_consent cookie.
+// Its page views are the requests of SCENARIOS, with the app's consent cookie for the pixel's.
+const nextPageView = ({ path, cookie }) => ({
+  baseline: path.replace('/product', '/product-baseline'),
+  integrated: path,
+  request: { method: 'GET', cookie: cookie.replace('__oaiq_consent=true', 'demo_consent=granted') },
+});
 const NEXT_PAIRS = {
-  pageview: {
-    baseline: '/product-baseline?oppref=gAAAAB-bench',
-    integrated: '/product?oppref=gAAAAB-bench',
-    request: { method: 'GET', cookie: 'demo_consent=granted' },
-  },
-  returning: {
-    baseline: '/product-baseline',
-    integrated: '/product',
-    request: { method: 'GET', cookie: 'demo_consent=granted; __oppref=gAAAAB-bench' },
-  },
-  visitor: {
-    baseline: '/product-baseline',
-    integrated: '/product',
-    request: { method: 'GET', cookie: 'demo_consent=granted; theme=dark' },
-  },
+  pageview: nextPageView(SCENARIOS.pageview),
+  returning: nextPageView(SCENARIOS.returning),
+  visitor: nextPageView(SCENARIOS.visitor),
   conversion: {
     baseline: '/api/baseline-orders',
     integrated: '/api/orders',

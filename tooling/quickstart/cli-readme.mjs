@@ -92,7 +92,13 @@ globalThis.fetch = (input, init) =>
     const undocumented = Object.keys(sendJson).filter((key) => !sendKeys.has(key));
     if (undocumented.length > 0) throw new Error(`send --json printed undocumented keys: ${undocumented}`);
     if (!outputs[5]?.includes('shop.example')) throw new Error(`check-url printed ${outputs[5]}`);
-    // Every --json output carries only keys the README's shapes document.
+    const events = (await (await fetch(new URL('/_sandbox/events', endpoint))).json()).data;
+    const ids = events.map((e) => e.event.id).sort();
+    if (ids.join() !== 'lead_42,lead_43,order_2001,order_2002')
+      throw new Error(`the sandbox received ${ids}`);
+    const jpy = events.find((e) => e.event.id === 'order_2002')?.event.data.amount;
+    if (jpy !== 8900) throw new Error(`order_2002 arrived with amount ${jpy}`);
+    // Then every --json output (these send more events) carries only keys the README's shapes document.
     writeFileSync(join(dir, 'rows.csv'), `id,type,timestamp\nr_1,lead_created,${new Date().toISOString()}\n`);
     for (const [type, argv] of [
       ['Send', ['send', '--type', 'lead_created', '--id', 'j_1']],
@@ -110,12 +116,6 @@ globalThis.fetch = (input, init) =>
       ].filter((key) => !keys.has(key));
       if (extra.length > 0) throw new Error(`${argv.join(' ')} --json printed undocumented keys: ${extra}`);
     }
-    const events = (await (await fetch(new URL('/_sandbox/events', endpoint))).json()).data;
-    const ids = events.map((e) => e.event.id).sort();
-    if (ids.join() !== 'lead_42,lead_43,order_2001,order_2002')
-      throw new Error(`the sandbox received ${ids}`);
-    const jpy = events.find((e) => e.event.id === 'order_2002')?.event.data.amount;
-    if (jpy !== 8900) throw new Error(`order_2002 arrived with amount ${jpy}`);
     console.log(
       `ok   the CLI README's ${commands.length} Usage commands run with the packed binary, and every --json output has only documented keys`,
     );

@@ -163,7 +163,8 @@ export function startPool(
   return {
     /** Queues a row for its worker; waits when that worker is behind. */
     async send(row: Row, defaults: RowDefaults): Promise<void> {
-      const lane = lanes[route(rowId(row.values), count)]!;
+      const id = rowId(row.values);
+      const lane = lanes[route(id, count)]!;
       // One set of defaults per message: a change (a later JSONL line naming an export) starts another.
       if (lane.defaults !== defaults) {
         if (lane.rows.length > 0) {
@@ -172,7 +173,7 @@ export function startPool(
         }
         lane.defaults = defaults;
       }
-      lane.rows.push(row);
+      lane.rows.push({ ...row, id });
       if (lane.rows.length >= CHUNK) {
         await room(lane);
         post(lane);

@@ -10,6 +10,8 @@ import { type CliConfig, clientOptions, sha256, type Unreachable, watchEndpoint 
 export interface Row {
   line: number;
   values: Partial<Record<Field, string>>;
+  /** Its event id, when the command already worked it out (to route the row): not hashed twice. */
+  id?: string;
 }
 
 /** One row that was not sent, and why. */
@@ -41,7 +43,7 @@ type RowOutcome =
 export function rowToInput(row: Row, defaults: RowDefaults): RowOutcome {
   const mapped = recordToInput(row.values, defaults);
   if (!mapped.ok) return mapped;
-  const input: ConversionInput = { ...mapped.input, id: mapped.input.id ?? rowId(row.values) };
+  const input: ConversionInput = { ...mapped.input, id: mapped.input.id ?? row.id ?? rowId(row.values) };
   const v = row.values;
   const consent = !['denied', 'false', 'no', '0'].includes((v.consent ?? '').trim().toLowerCase());
   return { ok: true, input, consent };
