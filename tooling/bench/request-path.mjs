@@ -9,9 +9,11 @@
 // steadier than throughput on shared cores. Conversions go to the counting sink, its own process.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createConversions } from '@chatgpt-ads/core';
 import autocannon from 'autocannon';
 import { against, cpuOf, heading, median, save, smoke, startChild, stopChild, table } from './lib.mjs';
 import { coreMicrosPerEvent } from './pipeline.mjs';
+import { makeOrder } from './servers/order.mjs';
 
 const FRAMEWORKS = [
   ['Express 5', 'servers/express.mjs'],
@@ -94,10 +96,12 @@ async function compare(label, targets, request, { fixedRate = false } = {}) {
   const result = { baseline: summary('baseline'), integrated: summary('integrated'), samples };
   if (!fixedRate) return result;
   const rate = Math.max(100, Math.round(Math.min(result.baseline.rps, result.integrated.rps) / 2));
-  // With an `empty` target (the framework plus one middleware that only writes a landing's cookie by
-  // hand) it joins the rotation: what that costs there is the framework's, the rest is ours.
+  // An `empty` target (the framework plus one middleware that only writes a landing's cookie by hand)
+  // or a `spin` one (the baseline plus our in-loop µs of plain work) joins the rotation: what that
+  // costs there is the framework's or the machine's, the rest is ours.
   const modes = Object.keys(targets);
-  if (targets.empty) await load(targets.empty.url, request, warmup);
+  for (const mode of modes.filter((m) => m !== 'baseline' && m !== 'integrated'))
+    await load(targets[mode].url, request, warmup);
   const atRate = Object.fromEntries(modes.map((mode) => [mode, []]));
   for (let round = 0; round < rounds; round++) {
     const order = modes.map((_, index) => modes[(index + round) % modes.length]);
@@ -115,12 +119,18 @@ async function compare(label, targets, request, { fixedRate = false } = {}) {
     baseline: median(atRate.baseline),
     integrated: median(atRate.integrated),
     ...(atRate.empty ? { empty: median(atRate.empty) } : {}),
+    ...(atRate.spin ? { spin: median(atRate.spin) } : {}),
     samples: atRate,
   };
   return result;
 }
 
-function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = GOALS[scenario].ratio }) {
+function row(
+  framework,
+  scenario,
+  result,
+  { pipelineUs, loopUs, sinkEvents, goalRatio = GOALS[scenario].ratio },
+) {
   const { baseline: b, integrated: i } = result;
   const ratio = i.rps / b.rps;
   const added = i.cpuUs - b.cpuUs;
@@ -147,6 +157,7 @@ function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = 
         : against(`${(cpuShare * 100).toFixed(1)} %`, cpuShare <= cpuGoal),
     'CPU goal': cpuGoal === null ? '—' : `≤ +${cpuGoal * 100} %`,
     'pipeline µs/event': pipelineUs === undefined ? '—' : Number(pipelineUs.toFixed(1)),
+    'our CPU µs per conversion in a loop': loopUs === undefined ? '—' : Number(loopUs.toFixed(1)),
     ...(result.fixedRate ? fixedRateColumns(result.fixedRate, cpuGoal) : {}),
     'events at sink': sinkEvents ?? '—',
     'baseline p99 ms': b.p99,
@@ -154,9 +165,9 @@ function row(framework, scenario, result, { pipelineUs, sinkEvents, goalRatio = 
   };
 }
 
-// The same-rate comparison: CPU per request of each server, what we add, and (page views) what a
-// hand-written middleware costs the framework and what ours adds beyond it.
-function fixedRateColumns({ rate, baseline, integrated, empty }, cpuGoal) {
+// The same-rate comparison: CPU per request of each server, what we add, and what ours adds beyond
+// a hand-written middleware (page views) or beyond the same µs of plain work (conversions).
+function fixedRateColumns({ rate, baseline, integrated, empty, spin }, cpuGoal) {
   const added = integrated - baseline;
   const share = `${((added / baseline) * 100).toFixed(1)} %`;
   return {
@@ -171,7 +182,47 @@ function fixedRateColumns({ rate, baseline, integrated, empty }, cpuGoal) {
           'µs a hand-written middleware costs (framework)': Number((empty - baseline).toFixed(1)),
           'µs ours beyond it': Number((integrated - empty).toFixed(1)),
         }),
+    ...(spin === undefined
+      ? {}
+      : {
+          'µs the same work in plain JS adds (machine)': Number((spin - baseline).toFixed(1)),
+          'µs ours beyond it': Number((integrated - spin).toFixed(1)),
+        }),
   };
+}
+
+/**
+ * Our CPU µs per conversion outside any server: the same orders tracked in a loop of this process
+ * with the context a conversion request gives (build, hash, serialize, queue, and delivery to the
+ * sink), user + system time over all of it. The spin server then does this much plain work per
+ * request, which shows what the same µs cost inside a server on this machine.
+ */
+async function loopMicrosPerConversion(endpoint) {
+  const count = smoke ? 2_000 : 40_000;
+  const context = {
+    consent: 'granted',
+    oppref: 'gAAAAB-bench',
+    ip: '127.0.0.1',
+    userAgent: 'Mozilla/5.0 (autocannon)',
+    sourceUrl: 'http://127.0.0.1/orders',
+  };
+  const measure = async (prefix) => {
+    const client = createConversions({
+      pixelId: 'px_bench',
+      apiKey: 'sk_bench',
+      endpoint,
+      logger: { warn() {}, error() {} },
+    });
+    const before = process.cpuUsage();
+    for (let n = 1; n <= count; n++) await client.track(makeOrder(n, prefix).event, context);
+    await client.shutdown({ timeoutMs: 30_000 });
+    const { user, system } = process.cpuUsage(before);
+    if (client.stats().delivered !== count)
+      throw new Error('the in-loop conversions did not all reach the sink');
+    return (user + system) / count;
+  };
+  await measure('warm');
+  return median([await measure('a'), await measure('b'), await measure('c')]);
 }
 
 async function sinkCount(sink) {
@@ -258,6 +309,7 @@ export async function run({ pipelineUs } = {}) {
   const sink = await startChild(sinkScript, []);
   const endpoint = `http://127.0.0.1:${sink.port}/v1/events`;
   const perEvent = pipelineUs ?? (await coreMicrosPerEvent());
+  const loopUs = !only || only === 'conversion' ? await loopMicrosPerConversion(endpoint) : undefined;
   const rows = [];
   const raw = [];
   for (const scenario of ['pageview', 'returning', 'visitor', 'conversion'].filter(
@@ -268,11 +320,14 @@ export async function run({ pipelineUs } = {}) {
     )) {
       const path = fileURLToPath(new URL(script, import.meta.url));
       const route = scenario === 'conversion' ? 'conversion' : 'pageview';
-      const start = (mode) => startChild(path, [mode, route, endpoint], env, { cpu: true });
+      const start = (mode, extra = {}) =>
+        startChild(path, [mode, route, endpoint], { ...env, ...extra }, { cpu: true });
       const servers = {
         baseline: await start('baseline'),
         integrated: await start('integrated'),
-        ...(scenario === 'conversion' ? {} : { empty: await start('empty') }),
+        ...(scenario === 'conversion'
+          ? { spin: await start('spin', { SPIN_US: String(loopUs) }) }
+          : { empty: await start('empty') }),
       };
       await fetch(`http://127.0.0.1:${sink.port}/reset`, { method: 'POST' });
       const targets = Object.fromEntries(
@@ -294,7 +349,7 @@ export async function run({ pipelineUs } = {}) {
           framework,
           scenario,
           result,
-          scenario === 'conversion' ? { pipelineUs: perEvent, sinkEvents } : {},
+          scenario === 'conversion' ? { pipelineUs: perEvent, loopUs, sinkEvents } : {},
         ),
       );
       raw.push({ framework, scenario, ...result });

@@ -1,4 +1,4 @@
-// Express 5: node express.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
+// Express 5: node express.mjs <baseline|empty|integrated|spin> <pageview|conversion> <endpoint>
 import { chatgptAds } from '@chatgpt-ads/express';
 import express from 'express';
 import { empty, HAND_COOKIE, integrated, lands, listening, nextOrder, options, product } from './shared.mjs';

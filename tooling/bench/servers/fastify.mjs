@@ -1,4 +1,4 @@
-// Fastify 5: node fastify.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
+// Fastify 5: node fastify.mjs <baseline|empty|integrated|spin> <pageview|conversion> <endpoint>
 import { chatgptAds } from '@chatgpt-ads/fastify';
 import Fastify from 'fastify';
 import { empty, HAND_COOKIE, integrated, lands, listening, nextOrder, options, product } from './shared.mjs';

@@ -1,4 +1,4 @@
-// Hono on @hono/node-server: node hono.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
+// Hono on @hono/node-server: node hono.mjs <baseline|empty|integrated|spin> <pageview|conversion> <endpoint>
 import { chatgptAds } from '@chatgpt-ads/hono';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';

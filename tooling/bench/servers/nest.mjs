@@ -1,5 +1,5 @@
 // NestJS 12 on Express (decorators applied by hand, as this file is plain JavaScript):
-//   node nest.mjs <baseline|empty|integrated> <pageview|conversion> <endpoint>
+//   node nest.mjs <baseline|empty|integrated|spin> <pageview|conversion> <endpoint>
 // NEST_REQUEST_STORE=off: the module's requestStore is false (the handler passes its request).
 // The handler passes its request either way, so the two differ only by the store.
 import 'reflect-metadata';
