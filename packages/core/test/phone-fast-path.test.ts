@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
+import { getCountries, getCountryCallingCode, Metadata } from 'libphonenumber-js';
 import { describe, expect, it } from 'vitest';
-import { certainE164, normalizePhone, parsePhoneFully } from '../src/normalize.js';
+import { certainE164, normalizePhone, parsePhoneFully, prefixPattern } from '../src/normalize.js';
 import golden from './golden-vectors.json';
 
 // Numbers written with their calling code skip libphonenumber when their reading is certain. Here
@@ -56,6 +56,35 @@ describe('the phone fast path', () => {
           const phone = `+${code}${first}${'5'.repeat(length - 1)}`;
           expect(normalizePhone(phone), phone).toEqual(parsePhoneFully(phone));
         }
+  });
+
+  it('tests a number only against the national prefixes that can match its length (property test)', () => {
+    // Every country's own pattern, as libphonenumber strips it, against the pattern kept for a length.
+    const patterns = [
+      ...new Set(
+        getCountries().flatMap((country) => {
+          const metadata = new Metadata();
+          metadata.selectNumberingPlan(country);
+          const prefix = (
+            metadata.numberingPlan as { nationalPrefixForParsing?(): string } | undefined
+          )?.nationalPrefixForParsing?.();
+          return prefix ? [prefix] : [];
+        }),
+      ),
+    ];
+    const national = fc.array(fc.constantFrom(...'0123456789'), { minLength: 4, maxLength: 17 });
+    fc.assert(
+      fc.property(fc.constantFrom(...patterns), national, (pattern, digits) => {
+        const number = digits.join('');
+        const full = new RegExp(`^(?:${pattern})`).test(number);
+        const kept = prefixPattern([pattern], number.length);
+        expect(kept?.test(number) ?? false, `${pattern} on ${number}`).toBe(full);
+      }),
+      { numRuns: 50_000 },
+    );
+    expect(prefixPattern(['([457]\\d{6})$|1', '([2-9]\\d{6})$|1'], 10)?.source).toBe('^(?:(?:1))');
+    expect(prefixPattern(['([24-9]\\d{6})$'], 9)).toBeNull();
+    expect(prefixPattern(['([24-9]\\d{6})$'], 7)?.test('2345678')).toBe(true);
   });
 
   it('agrees on the golden vectors', () => {
