@@ -68,7 +68,8 @@ export function cpuOf(child) {
 /** Prints rows as a Markdown table (what docs/performance.md takes as it is). */
 export function table(rows) {
   if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]);
+  // Every column any row has, in the order they first appear.
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const cell = (value) =>
     typeof value === 'number'
       ? value.toLocaleString('en-US', { maximumFractionDigits: 2 })
