@@ -36,7 +36,8 @@ function spin(rounds) {
   }
   spinState = x || 1;
 }
-// Rounds per µs of CPU, timed over ~300 ms at start (the same work is then the same count).
+// Rounds per µs of CPU, timed over 3e7 rounds (~50 ms of CPU) at start, so every request then
+// does the same count of rounds.
 const spinRounds = (() => {
   if (spinMicros === 0) return 0;
   spin(1e6);
