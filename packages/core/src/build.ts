@@ -271,9 +271,12 @@ function build(
   }
 
   const sourceUrl = input.sourceUrl ?? context.sourceUrl;
-  if (typeof sourceUrl === 'string')
-    event.source_url = options.keepSourceUrlQuery ? sourceUrl : originAndPath(sourceUrl);
-  else if (sourceUrl !== undefined)
+  let sourceUrlChecked = false;
+  if (typeof sourceUrl === 'string') {
+    const cut = options.keepSourceUrlQuery ? undefined : canonicalOriginAndPath(sourceUrl);
+    sourceUrlChecked = cut !== undefined;
+    event.source_url = cut ?? (options.keepSourceUrlQuery ? sourceUrl : parsedOriginAndPath(sourceUrl));
+  } else if (sourceUrl !== undefined)
     issues.push({
       path: 'source_url',
       code: 'source_url_invalid',
@@ -287,7 +290,9 @@ function build(
     event.data = toWireData(type, readData(input.data, warnings), warnings);
     // What the builder made itself (user, from the field table's rules) is not checked again.
     issues.push(
-      ...validateBuiltEvent(event, now).filter((issue) => !issues.some((i) => i.path === issue.path)),
+      ...validateBuiltEvent(event, now, sourceUrlChecked).filter(
+        (issue) => !issues.some((i) => i.path === issue.path),
+      ),
     );
     return issues.length > 0 ? { ok: false, issues } : { ok: true, event, warnings };
   };
@@ -357,16 +362,22 @@ function resolveActionSource(
 const CANONICAL_URL =
   /^(https?):\/\/([a-z0-9.-]+)(?::(\d{1,5}))?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?(?:[?#]|$)/;
 
-function originAndPath(url: string): string {
+// The origin and path of a URL in that canonical form, or undefined. What it returns is an
+// absolute URL by construction (http(s), a host starting with a letter or digit, a port of at most
+// 65,535, a path without spaces), so validation need not look at it again.
+function canonicalOriginAndPath(url: string): string | undefined {
   const match = CANONICAL_URL.exec(url);
-  if (match) {
-    const [, scheme, host, port, path = '/'] = match;
-    const defaultPort = (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443');
-    const oddPort = port !== undefined && (port.startsWith('0') || Number(port) > 65_535);
-    if (!defaultPort && !oddPort && !/(?:^|\/)\.\.?(?:\/|$)/.test(path)) {
-      return `${scheme}://${host}${port ? `:${port}` : ''}${path}`;
-    }
-  }
+  if (!match) return undefined;
+  const [, scheme, host = '', port, path = '/'] = match;
+  const defaultPort = (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443');
+  const oddPort = port !== undefined && (port.startsWith('0') || Number(port) > 65_535);
+  if (defaultPort || oddPort || !/^[a-z0-9]/.test(host) || /(?:^|\/)\.\.?(?:\/|$)/.test(path))
+    return undefined;
+  return `${scheme}://${host}${port ? `:${port}` : ''}${path}`;
+}
+
+// Any other URL: the parser's origin and path.
+function parsedOriginAndPath(url: string): string {
   try {
     const parsed = new URL(url);
     return parsed.origin === 'null' ? url : `${parsed.origin}${parsed.pathname}`;

@@ -246,35 +246,44 @@ export function validateEnvelope(body: unknown, options: ValidateOptions = {}): 
 }
 
 /**
- * {@link validateEvent} for an event `buildEvent` just made: its `user` came out of the field
- * table's normalizers and rules, so only what passed through from the input is checked.
+ * {@link validateEvent} for an event `buildEvent` just made, checking only what passed through from
+ * the input. The builder itself set the fields (all known), the id and type (both checked on the
+ * way in), the oppref (kept only when safe), a custom type's name (checked and normalized), the user
+ * (from the field table's normalizers and rules) and, when `sourceUrlChecked`, the source URL (cut
+ * to origin and path by its canonical-form match, an absolute URL by construction).
  *
  * @example
  * validateBuiltEvent(event, Date.now()); // []
  */
-export function validateBuiltEvent(event: WireEvent, now: number): Issue[] {
+export function validateBuiltEvent(event: WireEvent, now: number, sourceUrlChecked = false): Issue[] {
   const out = new IssueList();
-  checkEvent(event, '', now, out, true);
+  checkEvent(event, '', now, out, sourceUrlChecked ? BUILT_WITH_SOURCE_URL : BUILT);
   return out.issues;
 }
 
-function checkEvent(event: unknown, prefix: string, now: number, out: IssueList, builtUser = false): void {
+// What checkEvent can take as given for an event the builder made (see validateBuiltEvent).
+type Built = { sourceUrl: boolean } | undefined;
+const BUILT = { sourceUrl: false };
+const BUILT_WITH_SOURCE_URL = { sourceUrl: true };
+
+function checkEvent(event: unknown, prefix: string, now: number, out: IssueList, built?: Built): void {
   if (!isPlainObject(event)) {
     out.add(prefix.slice(0, -1), 'not_object', 'an event must be a JSON object');
     return;
   }
-  for (const key of Object.keys(event)) {
-    if (!EVENT_FIELDS.has(key)) out.add(prefix + key, 'unknown_field', `${key} is not an event field`);
-  }
-
-  if (typeof event.id !== 'string' || event.id.length === 0) {
-    out.add(`${prefix}id`, 'id_required', 'id must be a non-empty string');
-  }
-
   const type = event.type;
-  const knownType = typeof type === 'string' && (EVENT_TYPES as readonly string[]).includes(type);
-  if (!knownType) {
-    out.add(`${prefix}type`, 'type_invalid', `type must be one of: ${EVENT_TYPES.join(', ')}`);
+  const knownType =
+    built !== undefined || (typeof type === 'string' && (EVENT_TYPES as readonly string[]).includes(type));
+  if (built === undefined) {
+    for (const key of Object.keys(event)) {
+      if (!EVENT_FIELDS.has(key)) out.add(prefix + key, 'unknown_field', `${key} is not an event field`);
+    }
+    if (typeof event.id !== 'string' || event.id.length === 0) {
+      out.add(`${prefix}id`, 'id_required', 'id must be a non-empty string');
+    }
+    if (!knownType) {
+      out.add(`${prefix}type`, 'type_invalid', `type must be one of: ${EVENT_TYPES.join(', ')}`);
+    }
   }
 
   const ts = event.timestamp_ms;
@@ -295,8 +304,8 @@ function checkEvent(event: unknown, prefix: string, now: number, out: IssueList,
   }
 
   if (type === 'custom') {
-    const checked = checkCustomEventName(event.custom_event_name);
-    if (!checked.ok) out.add(`${prefix}custom_event_name`, checked.code, checked.message);
+    const checked = built === undefined ? checkCustomEventName(event.custom_event_name) : undefined;
+    if (checked && !checked.ok) out.add(`${prefix}custom_event_name`, checked.code, checked.message);
   } else if (event.custom_event_name !== undefined) {
     out.add(
       `${prefix}custom_event_name`,
@@ -320,7 +329,7 @@ function checkEvent(event: unknown, prefix: string, now: number, out: IssueList,
       `${type} requires action_source mobile_app`,
     );
   }
-  if (event.source_url !== undefined && !isAbsoluteUrl(event.source_url)) {
+  if (event.source_url !== undefined && !built?.sourceUrl && !isAbsoluteUrl(event.source_url)) {
     out.add(
       `${prefix}source_url`,
       'source_url_invalid',
@@ -330,7 +339,7 @@ function checkEvent(event: unknown, prefix: string, now: number, out: IssueList,
     out.add(`${prefix}source_url`, 'source_url_required', 'source_url is required when action_source is web');
   }
 
-  if (event.oppref !== undefined && !isSafeOpaqueRef(event.oppref)) {
+  if (built === undefined && event.oppref !== undefined && !isSafeOpaqueRef(event.oppref)) {
     out.add(
       `${prefix}oppref`,
       'oppref_invalid',
@@ -342,7 +351,7 @@ function checkEvent(event: unknown, prefix: string, now: number, out: IssueList,
   }
 
   checkData(event.data, knownType ? (type as EventType) : undefined, prefix, out);
-  if (event.user !== undefined && !builtUser) checkUser(event.user, `${prefix}user`, out);
+  if (event.user !== undefined && built === undefined) checkUser(event.user, `${prefix}user`, out);
 }
 
 function checkData(data: unknown, type: EventType | undefined, prefix: string, out: IssueList): void {

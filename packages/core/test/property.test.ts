@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildEvent, type ConversionInput } from '../src/build.js';
 import { createConversions } from '../src/client.js';
 import { runtimeSha256, sha256Hex } from '../src/hash.js';
+import type { RequestContext } from '../src/request.js';
 import { EVENT_TYPES } from '../src/schema.js';
 import { validateEnvelope, validateEvent } from '../src/validate.js';
 import { fakeEndpoint } from './fake-endpoint.js';
@@ -82,6 +83,53 @@ describe('properties (1,000 cases each)', () => {
         if (result.ok) expect(validateEvent(result.event, { now: NOW })).toEqual([]);
         else expect(result.issues.length).toBeGreaterThan(0);
       }),
+      RUNS,
+    );
+  });
+
+  // The builder checks only what passed through from its input and context (validateBuiltEvent):
+  // whatever those are, what it builds must pass the full check.
+  it('with any context, source URL and action source, what buildEvent builds passes the full validateEvent', async () => {
+    const url = fc.oneof(
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc.string(),
+      fc.stringMatching(/^https?:\/\/[-a-z0-9.]{0,6}(:\d{0,6})?(\/[a-z.]{0,4}){0,3}([?#].{0,4})?$/),
+      fc.constantFrom(
+        'https://-shop/',
+        'https://./a',
+        'http://a:0/',
+        'https://a:443/x',
+        'https://a/../b',
+        '/relative',
+      ),
+    );
+    const rawContext = fc.record(
+      {
+        consent: fc.constantFrom('granted', 'denied', undefined),
+        oppref: fc.oneof(fc.string(), fc.constant('gAAAAB-click')),
+        ip: fc.oneof(fc.ipV4(), fc.string()),
+        userAgent: fc.string(),
+        sourceUrl: url,
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        conversionInput,
+        rawContext,
+        fc.option(url, { nil: undefined }),
+        fc.option(fc.oneof(fc.constantFrom('web', 'mobile_app', 'offline'), fc.string()), { nil: undefined }),
+        fc.boolean(),
+        async (input, ctx, sourceUrl, actionSource, keepSourceUrlQuery) => {
+          const withExtras = { ...input, sourceUrl, actionSource } as ConversionInput;
+          const result = await buildEvent(withExtras, ctx as RequestContext, {
+            now: NOW,
+            keepSourceUrlQuery,
+          });
+          if (result.ok) expect(validateEvent(result.event, { now: NOW })).toEqual([]);
+          else expect(result.issues.length).toBeGreaterThan(0);
+        },
+      ),
       RUNS,
     );
   });
