@@ -222,7 +222,9 @@ function build(
     };
   }
 
-  if (input.id !== undefined && !isSafeEventId(input.id)) {
+  // Read once: the event keeps the very value that was checked (validation does not look again).
+  const id = input.id;
+  if (id !== undefined && !isSafeEventId(id)) {
     return {
       ok: false,
       issues: [
@@ -235,7 +237,7 @@ function build(
     };
   }
   const event: WireEvent = {
-    id: input.id ?? createEventId(),
+    id: id ?? createEventId(),
     type,
     timestamp_ms: input.timestampMs ?? now,
     data: { type: DATA_SHAPE_BY_EVENT[type] },

@@ -87,6 +87,28 @@ describe('properties (1,000 cases each)', () => {
     );
   });
 
+  it('an input whose fields change between reads (getters) still builds only what the full check accepts', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        conversionInput,
+        fc.array(fc.oneof(fc.string(), fc.constant(''), fc.integer(), fc.constant(undefined)), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        async (input, ids) => {
+          let reads = 0;
+          const shifting = Object.defineProperty({ ...input }, 'id', {
+            enumerable: true,
+            get: () => ids[Math.min(reads++, ids.length - 1)],
+          }) as ConversionInput;
+          const result = await buildEvent(shifting, context, { now: NOW });
+          if (result.ok) expect(validateEvent(result.event, { now: NOW })).toEqual([]);
+        },
+      ),
+      RUNS,
+    );
+  });
+
   // The builder checks only what passed through from its input and context (validateBuiltEvent):
   // whatever those are, what it builds must pass the full check.
   it('with any context, source URL and action source, what buildEvent builds passes the full validateEvent', async () => {
