@@ -94,7 +94,12 @@ function send(url, { method = 'GET', headers = {}, body } = {}) {
         let text = '';
         res.on('data', (chunk) => (text += chunk));
         res.on('end', () =>
-          resolve({ status: res.statusCode, setCookies: res.headers['set-cookie'] ?? [], text }),
+          resolve({
+            status: res.statusCode,
+            setCookies: res.headers['set-cookie'] ?? [],
+            contentType: res.headers['content-type'],
+            text,
+          }),
         );
       },
     );
@@ -131,7 +136,7 @@ function project(name, dependencies, compilerOptions = {}) {
   return dir;
 }
 
-async function check(name, dir, scenario, command = ['dist/app.js']) {
+async function check(name, dir, scenario, command = ['dist/app.js'], nodeOptions = []) {
   const { startSandbox } = await import(
     pathToFileURL(join(dir, 'node_modules/@chatgpt-ads/sandbox/dist/index.js')).href
   );
@@ -140,7 +145,11 @@ async function check(name, dir, scenario, command = ['dist/app.js']) {
   let log = '';
   const app = spawn(
     process.execPath,
-    [...command, ...(command[0] === 'dist/app.js' ? [] : ['-p', String(port), '-H', '127.0.0.1'])],
+    [
+      ...nodeOptions,
+      ...command,
+      ...(command[0] === 'dist/app.js' ? [] : ['-p', String(port), '-H', '127.0.0.1']),
+    ],
     {
       cwd: dir,
       env: {
@@ -188,7 +197,7 @@ async function check(name, dir, scenario, command = ['dist/app.js']) {
     if (events[0]?.event.oppref !== OPPREF) problems.push(`oppref arrived as ${events[0]?.event.oppref}`);
     if (!log.includes('no consent signal under opt-in')) problems.push('no consent hint in the log');
     if (log.includes('sk_quickstart')) problems.push('the API key appears in the log');
-    if (typeof verify === 'function') problems.push(...verify(events));
+    if (typeof verify === 'function') problems.push(...verify(events, log));
     if (problems.length > 0) throw new Error(`${problems.join('; ')}\n${log}`);
     console.log(
       `ok   ${name}: one conversion with oppref ${OPPREF}; without consent nothing, and the log said why`,
@@ -236,6 +245,58 @@ async function runBlock(dir, file, arrived, env = {}) {
   }
 }
 
+// The order of the Express, Fastify and Hono READMEs' examples, as it must arrive: its id, the
+// landing's click id, its amount and the hash of the normalized email ('Alex@Example.com').
+function readmeOrderArrived([arrived]) {
+  const event = arrived?.event;
+  const want = {
+    id: 'order_1001',
+    oppref: OPPREF,
+    amount: 12999,
+    currency: 'USD',
+    email: '6db61e6dcbcf2390e4a46af426f26a133a3bee45021422fc7ae86e9136f14110',
+  };
+  const got = {
+    id: event?.id,
+    oppref: event?.oppref,
+    amount: event?.data?.amount,
+    currency: event?.data?.currency,
+    email: event?.user?.emails_sha256?.[0],
+  };
+  return JSON.stringify(got) === JSON.stringify(want)
+    ? []
+    : [`the order arrived as ${JSON.stringify(got)}, not ${JSON.stringify(want)}`];
+}
+
+// The thanks page of those examples: HTML whose pixel carries the order's id as its event_id.
+function readmeThanksPage(thanks) {
+  if (!/^text\/html/.test(thanks.contentType ?? ''))
+    throw new Error(`the thanks page is ${thanks.contentType}, not HTML`);
+  if (!thanks.text.includes('"event_id":"order_1001"'))
+    throw new Error(`the thanks page's pixel does not carry event_id order_1001: ${thanks.text}`);
+}
+
+// Preloaded into the Fastify and Hono examples: counts the SIGTERM and SIGINT listeners the process
+// registers over its life, and prints them as it exits.
+const SIGNAL_COUNTER = `const counts = { SIGTERM: 0, SIGINT: 0 };
+// once() and prependOnceListener() go through on() and prependListener(): each listener counts once.
+for (const method of ['on', 'addListener', 'prependListener']) {
+  const original = process[method];
+  process[method] = function (event, listener) {
+    if (event in counts) counts[event]++;
+    return original.call(this, event, listener);
+  };
+}
+process.on('exit', () => process.stderr.write(\`signal listeners: SIGTERM \${counts.SIGTERM}, SIGINT \${counts.SIGINT}\\n\`));
+`;
+
+// Each example closes on SIGTERM and Ctrl-C, with one listener each.
+function oneListenerPerSignal(log) {
+  return log.includes('signal listeners: SIGTERM 1, SIGINT 1')
+    ? []
+    : [`the example did not register one SIGTERM and one SIGINT listener: ${/signal listeners: .*/.exec(log)?.[0]}`];
+}
+
 async function landingAndConversion(url, path, body) {
   const consent = '__oaiq_consent=true';
   const landing = await send(`${url}/?oppref=${OPPREF}`, { headers: { cookie: consent } });
@@ -277,27 +338,8 @@ try {
   // The README's example as a visitor meets it: the thanks page's pixel shares the order's id, and
   // the order arrives with its amount and the normalized email's hash.
   await check('Express', express, async (url) => {
-    const thanks = await landingAndConversion(url, '/checkout', '{"email":"Alex@Example.com"}');
-    if (!thanks.text.includes('"event_id":"order_1001"'))
-      throw new Error(`the thanks page's pixel does not carry event_id order_1001: ${thanks.text}`);
-    return ([arrived]) => {
-      const event = arrived?.event;
-      const want = {
-        id: 'order_1001',
-        amount: 12999,
-        currency: 'USD',
-        email: '6db61e6dcbcf2390e4a46af426f26a133a3bee45021422fc7ae86e9136f14110',
-      };
-      const got = {
-        id: event?.id,
-        amount: event?.data?.amount,
-        currency: event?.data?.currency,
-        email: event?.user?.emails_sha256?.[0],
-      };
-      return JSON.stringify(got) === JSON.stringify(want)
-        ? []
-        : [`the order arrived as ${JSON.stringify(got)}, not ${JSON.stringify(want)}`];
-    };
+    readmeThanksPage(await landingAndConversion(url, '/checkout', '{"email":"Alex@Example.com"}'));
+    return readmeOrderArrived;
   });
 
   const nest = project('nestjs', [
@@ -324,9 +366,17 @@ try {
     ...tools,
   ]);
   writeFileSync(join(fastify, 'app.ts'), usageBlock(join(root, 'packages/fastify/README.md')));
+  writeFileSync(join(fastify, 'signal-counter.cjs'), SIGNAL_COUNTER);
   run('npx', ['tsc', '-p', '.'], fastify);
-  await check('Fastify', fastify, (url) =>
-    landingAndConversion(url, '/checkout', '{"email":"alex@example.com"}'),
+  await check(
+    'Fastify',
+    fastify,
+    async (url) => {
+      readmeThanksPage(await landingAndConversion(url, '/checkout', '{"email":"Alex@Example.com"}'));
+      return (events, log) => [...readmeOrderArrived(events), ...oneListenerPerSignal(log)];
+    },
+    undefined,
+    ['--require', './signal-counter.cjs'],
   );
 
   const hono = project(
@@ -344,8 +394,18 @@ try {
     { types: ['node'] },
   );
   writeFileSync(join(hono, 'app.ts'), usageBlock(join(root, 'packages/hono/README.md')));
+  writeFileSync(join(hono, 'signal-counter.cjs'), SIGNAL_COUNTER);
   run('npx', ['tsc', '-p', '.'], hono);
-  await check('Hono', hono, (url) => landingAndConversion(url, '/checkout', '{"email":"alex@example.com"}'));
+  await check(
+    'Hono',
+    hono,
+    async (url) => {
+      readmeThanksPage(await landingAndConversion(url, '/checkout', '{"email":"Alex@Example.com"}'));
+      return (events, log) => [...readmeOrderArrived(events), ...oneListenerPerSignal(log)];
+    },
+    undefined,
+    ['--require', './signal-counter.cjs'],
+  );
 
   // Every other TypeScript block of every README and guide, type-checked with tsc --strict against
   // the packed packages (the runnable ones run above, or in core-readme-check.ts and cli-readme.mjs).

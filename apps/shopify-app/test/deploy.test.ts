@@ -1,7 +1,8 @@
-// The README's Deployment section, run: its `pnpm --filter @apps/shopify-app deploy --prod <dir>` line
-// (into a temp folder, --offline) makes a folder with the built app and its production dependencies
-// (the workspace packages copied in, not linked), and its start line runs it with plain `node`
-// outside the repository, with the variables it names. Needs `dist/` (turbo builds it before the tests).
+// The README's Deployment section, run: its two shell blocks run as scripts with bash, into and from
+// this test's folder instead of /tmp/chatgpt-ads-app. The first makes a folder with the built app and
+// its production dependencies (the workspace packages copied in, not linked); the second runs it with
+// plain `node` outside the repository, with the variables it names set to this test's values. Needs
+// `dist/` (turbo builds it before the tests).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,18 +15,10 @@ import { deliver, key, orderBody, SECRET } from './helpers.js';
 const app = join(import.meta.dirname, '..');
 const repo = join(app, '..', '..');
 const readme = readFileSync(join(app, 'README.md'), 'utf8');
-const deployment = [...readme.slice(readme.indexOf('## Deployment')).matchAll(/```sh\n([\s\S]*?)```/g)].map(
-  (m) =>
-    m[1]!
-      .replace(/\\\n/g, ' ')
-      .split('\n')
-      .map((line) => line.trim()),
-);
+const [buildBlock, startBlock] = [
+  ...readme.slice(readme.indexOf('## Deployment')).matchAll(/```sh\n([\s\S]*?)```/g),
+].map((m) => m[1]!);
 const README_FOLDER = '/tmp/chatgpt-ads-app';
-/** The README's deploy line, as argv for pnpm. */
-const deployLine = deployment[0]!.find((line) => line.startsWith('pnpm --filter @apps/shopify-app deploy'))!;
-/** The README's start line: the variables it sets, and the command. */
-const startLine = deployment[1]!.find((line) => line.endsWith('node dist/main.js'))!;
 let folder: string;
 let server: ChildProcess | undefined;
 let output = '';
@@ -35,11 +28,20 @@ beforeAll(() => {
     throw new Error('dist/ is missing: run `pnpm turbo run build --filter=@apps/shopify-app...` first');
   }
   folder = join(mkdtempSync(join(tmpdir(), 'shopify-app-deploy-')), 'app');
-  expect(deployLine.endsWith(README_FOLDER)).toBe(true);
-  expect(deployment[1]![0]).toBe(`cd ${README_FOLDER}`);
-  // As written, into this test's folder; --offline: everything it needs is in the store already.
-  const argv = deployLine.split(' ').slice(1, -1);
-  execFileSync('pnpm', [...argv, '--offline', folder], { cwd: repo, stdio: 'pipe' });
+  expect(buildBlock).toContain(README_FOLDER);
+  expect(startBlock!.startsWith(`cd ${README_FOLDER}\n`)).toBe(true);
+  // The block's `pnpm install` and `pnpm turbo run build` are what this test run did before the
+  // tests (dist/ is checked above): they return at once here rather than reinstall the workspace
+  // under the other tests. Every other pnpm line runs --offline: the store holds what it needs.
+  const pnpm = 'pnpm() { case "$1" in install | turbo) return 0 ;; esac; command pnpm "$@" --offline; }';
+  execFileSync(
+    'bash',
+    ['-euo', 'pipefail', '-c', `${pnpm}\n${buildBlock!.replaceAll(README_FOLDER, folder)}`],
+    {
+      cwd: repo,
+      stdio: 'pipe',
+    },
+  );
 });
 afterAll(async () => {
   if (server && server.exitCode === null) {
@@ -83,20 +85,21 @@ async function startDeployed(env: Record<string, string>) {
     DB_PATH: join(folder, '..', 'app.db'),
     ...env,
   };
-  // The README's start line with this test's values for the variables it sets (and DATABASE_URL
-  // instead of DB_PATH where a test asks for PostgreSQL).
-  // Placeholders such as `<client id>` hold spaces: an assignment is NAME=<…> or NAME=word.
-  const assignment = /([A-Z_]+)=(?:<[^>]*>|\S+)\s*/g;
-  const named = [...startLine.matchAll(assignment)].map((m) => m[1]!);
+  // The README's start block as a script, with this test's value for each variable it sets (and
+  // DATABASE_URL instead of DB_PATH where a test asks for PostgreSQL). Placeholders such as
+  // `<client id>` hold spaces: an assignment is NAME=<…> or NAME=word.
+  const named: string[] = [];
+  const script = startBlock!
+    .replaceAll(README_FOLDER, folder)
+    .replace(/\b([A-Z_]+)=(?:<[^>]*>|\S+)/g, (_, name: string) => {
+      named.push(name);
+      return name === 'DB_PATH' && env.DATABASE_URL ? '' : `${name}='${values[name]}'`;
+    });
   expect(named.filter((name) => values[name] === undefined)).toEqual([]);
-  const command = startLine.replace(assignment, '').split(' ');
-  expect(command).toEqual(['node', 'dist/main.js']);
-  const given = Object.fromEntries(
-    named.filter((name) => !(name === 'DB_PATH' && env.DATABASE_URL)).map((name) => [name, values[name]!]),
-  );
-  const child = spawn(process.execPath, command.slice(1), {
-    cwd: folder,
-    env: { PATH: process.env.PATH ?? '', ...given, ...env },
+  // bash runs the block's last command in its own process (exec), so the SIGTERM below reaches the
+  // app itself, as a deploy's does, and its exit code is the app's.
+  const child = spawn('bash', ['-c', script], {
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server = child;
