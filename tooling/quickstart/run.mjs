@@ -276,25 +276,32 @@ function readmeThanksPage(thanks) {
     throw new Error(`the thanks page's pixel does not carry event_id order_1001: ${thanks.text}`);
 }
 
-// Preloaded into the Fastify and Hono examples: counts the SIGTERM and SIGINT listeners the process
-// registers over its life, and prints them as it exits.
-const SIGNAL_COUNTER = `const counts = { SIGTERM: 0, SIGINT: 0 };
-// once() and prependOnceListener() go through on() and prependListener(): each listener counts once.
-for (const method of ['on', 'addListener', 'prependListener']) {
-  const original = process[method];
-  process[method] = function (event, listener) {
-    if (event in counts) counts[event]++;
-    return original.call(this, event, listener);
-  };
-}
-process.on('exit', () => process.stderr.write(\`signal listeners: SIGTERM \${counts.SIGTERM}, SIGINT \${counts.SIGINT}\\n\`));
-`;
-
 // Each example closes on SIGTERM and Ctrl-C, with one listener each.
 function oneListenerPerSignal(log) {
   return log.includes('signal listeners: SIGTERM 1, SIGINT 1')
     ? []
-    : [`the example did not register one SIGTERM and one SIGINT listener: ${/signal listeners: .*/.exec(log)?.[0]}`];
+    : [
+        `the example did not register one SIGTERM and one SIGINT listener: ${/signal listeners: .*/.exec(log)?.[0]}`,
+      ];
+}
+
+// The Fastify and Hono examples: the same visit and checks as Express's, and their signal listeners
+// counted by a preload (tooling/quickstart/signal-counter.cjs).
+async function checkWithSignals(name, dir) {
+  writeFileSync(
+    join(dir, 'signal-counter.cjs'),
+    readFileSync(join(root, 'tooling/quickstart/signal-counter.cjs')),
+  );
+  await check(
+    name,
+    dir,
+    async (url) => {
+      readmeThanksPage(await landingAndConversion(url, '/checkout', '{"email":"Alex@Example.com"}'));
+      return (events, log) => [...readmeOrderArrived(events), ...oneListenerPerSignal(log)];
+    },
+    undefined,
+    ['--require', './signal-counter.cjs'],
+  );
 }
 
 async function landingAndConversion(url, path, body) {
@@ -366,18 +373,8 @@ try {
     ...tools,
   ]);
   writeFileSync(join(fastify, 'app.ts'), usageBlock(join(root, 'packages/fastify/README.md')));
-  writeFileSync(join(fastify, 'signal-counter.cjs'), SIGNAL_COUNTER);
   run('npx', ['tsc', '-p', '.'], fastify);
-  await check(
-    'Fastify',
-    fastify,
-    async (url) => {
-      readmeThanksPage(await landingAndConversion(url, '/checkout', '{"email":"Alex@Example.com"}'));
-      return (events, log) => [...readmeOrderArrived(events), ...oneListenerPerSignal(log)];
-    },
-    undefined,
-    ['--require', './signal-counter.cjs'],
-  );
+  await checkWithSignals('Fastify', fastify);
 
   const hono = project(
     'hono',
@@ -394,18 +391,8 @@ try {
     { types: ['node'] },
   );
   writeFileSync(join(hono, 'app.ts'), usageBlock(join(root, 'packages/hono/README.md')));
-  writeFileSync(join(hono, 'signal-counter.cjs'), SIGNAL_COUNTER);
   run('npx', ['tsc', '-p', '.'], hono);
-  await check(
-    'Hono',
-    hono,
-    async (url) => {
-      readmeThanksPage(await landingAndConversion(url, '/checkout', '{"email":"Alex@Example.com"}'));
-      return (events, log) => [...readmeOrderArrived(events), ...oneListenerPerSignal(log)];
-    },
-    undefined,
-    ['--require', './signal-counter.cjs'],
-  );
+  await checkWithSignals('Hono', hono);
 
   // Every other TypeScript block of every README and guide, type-checked with tsc --strict against
   // the packed packages (the runnable ones run above, or in core-readme-check.ts and cli-readme.mjs).

@@ -274,10 +274,11 @@ function build(
 
   const sourceUrl = input.sourceUrl ?? context.sourceUrl;
   let sourceUrlChecked = false;
-  if (typeof sourceUrl === 'string') {
-    const cut = options.keepSourceUrlQuery ? undefined : canonicalOriginAndPath(sourceUrl);
-    sourceUrlChecked = cut !== undefined;
-    event.source_url = cut ?? (options.keepSourceUrlQuery ? sourceUrl : parsedOriginAndPath(sourceUrl));
+  if (typeof sourceUrl === 'string' && options.keepSourceUrlQuery) event.source_url = sourceUrl;
+  else if (typeof sourceUrl === 'string') {
+    const canonical = canonicalOriginAndPath(sourceUrl);
+    sourceUrlChecked = canonical !== undefined;
+    event.source_url = canonical ?? parsedOriginAndPath(sourceUrl);
   } else if (sourceUrl !== undefined)
     issues.push({
       path: 'source_url',

@@ -304,8 +304,11 @@ function checkEvent(event: unknown, prefix: string, now: number, out: IssueList,
   }
 
   if (type === 'custom') {
-    const checked = built === undefined ? checkCustomEventName(event.custom_event_name) : undefined;
-    if (checked && !checked.ok) out.add(`${prefix}custom_event_name`, checked.code, checked.message);
+    // The builder stores a custom name only once it has checked and normalized it.
+    if (built === undefined) {
+      const checked = checkCustomEventName(event.custom_event_name);
+      if (!checked.ok) out.add(`${prefix}custom_event_name`, checked.code, checked.message);
+    }
   } else if (event.custom_event_name !== undefined) {
     out.add(
       `${prefix}custom_event_name`,
